@@ -1,0 +1,183 @@
+"""Separate what a person wrote from what they quoted, forwarded or signed.
+
+Intent and details are judged on the writer's own words only, never on the
+invitation quoted below them. The rules cover the quote forms of the clients
+people really use, in Swedish and English:
+
+* Gmail: ``Den tors 26 nov. 2026 kl 09:12 skrev Anna <a@x.se>:`` / ``On Thu, ... wrote:``
+* Apple Mail: ``26 nov. 2026 kl. 09:12 skrev Anna <a@x.se>:`` followed by ``>`` lines
+* Outlook: a ``Från:/Skickat:/Till:/Ämne:`` (``From:/Sent:/To:/Subject:``) block,
+  often after a line of underscores or ``-----Original Message-----``
+* forwards: ``---------- Vidarebefordrat meddelande ---------`` and friends
+* signatures: ``-- ``, "Mvh", "Med vänlig hälsning", "Best regards", "/Kalle",
+  and phone footers such as "Skickat från min iPhone" (dropped entirely).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FORWARD = re.compile(
+    r"^\s*(?:-{2,}|_{2,})?\s*(?:forwarded message|vidarebefordrat (?:meddelande|brev)|"
+    r"begin forwarded message|början av vidarebefordrat meddelande|start of forwarded message|"
+    r"videresendt melding|weitergeleitete nachricht)\s*:?\s*(?:-{2,})?\s*$",
+    re.I,
+)
+_ORIGINAL = re.compile(
+    r"^\s*-{2,}\s*(?:original message|ursprungligt meddelande|originalmeddelande|"
+    r"ursprungligt e-postmeddelande|reply message|svarsmeddelande)\s*-{2,}\s*$",
+    re.I,
+)
+_UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
+_HEADER_FROM = re.compile(r"^\s*\*?(?:från|from|von|fra)\s*:\*?\s*\S", re.I)
+_HEADER_OTHER = re.compile(
+    r"^\s*\*?(?:skickat|sent|datum|date|till|to|ämne|subject|kopia|cc|gesendet|an|betreff)\s*:\*?", re.I
+)
+# "On Thu, 26 Nov 2026 at 09:12, Anna <a@x.se> wrote:", "Den tors 26 nov. 2026 kl 09:12 skrev Anna:",
+# "26 nov. 2026 kl. 09:12 skrev Anna <a@x.se>:", "Anna <a@x.se> skrev: (26 nov 2026)".
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:>\s*)?(?:(?:on|den|le|am|el|op)\b.{0,200}|.{0,200}\d.{0,200})\b(?:wrote|skrev|schrieb|a écrit|escribió|"
+    r"schreef|kirjoitti|skrev följande)\s*.{0,120}:\s*$",
+    re.I,
+)
+_ATTRIBUTION_START = re.compile(r"^\s*(?:on|den)\s+\S.*\d", re.I)
+_ATTRIBUTION_END = re.compile(r"\b(?:wrote|skrev)\b.{0,120}:\s*$", re.I)
+_PHONE_FOOTER = re.compile(
+    r"^\s*(?:skickat från|sent from|hämta|get|skickades från|sänt från|envoyé de)\s+"
+    r"(?:min |my |mitt |outlook |e-post |mail |yahoo |samsung |huawei |xiaomi |proton |the )?"
+    r".{0,60}$",
+    re.I,
+)
+_PHONE_WORDS = re.compile(
+    r"iphone|ipad|android|samsung|galaxy|outlook|mobil|mobile|e-post för windows|mail for windows|"
+    r"yahoo|huawei|xiaomi|protonmail|proton mail|smartphone|telefon|phone|blackberry|pixel|oneplus",
+    re.I,
+)
+CLOSINGS = (
+    "mvh",
+    "m v h",
+    "med vänlig hälsning",
+    "med vänliga hälsningar",
+    "vänliga hälsningar",
+    "vänlig hälsning",
+    "bästa hälsningar",
+    "hälsningar",
+    "hälsning",
+    "hälsn",
+    "många hälsningar",
+    "varma hälsningar",
+    "allt gott",
+    "ha det bra",
+    "ha en fin dag",
+    "ha det gott",
+    "tack på förhand",
+    "tack och hej",
+    "tack så mycket",
+    "stort tack",
+    "tack",
+    "tackar",
+    "vh",
+    "bh",
+    "best regards",
+    "kind regards",
+    "warm regards",
+    "warmest regards",
+    "regards",
+    "best wishes",
+    "all the best",
+    "best",
+    "cheers",
+    "thanks",
+    "thank you",
+    "thanks in advance",
+    "many thanks",
+    "thanks a lot",
+    "br",
+    "sincerely",
+    "yours sincerely",
+    "yours",
+    "kindly",
+    "greetings",
+    "hälsar",
+    "/",
+)
+_CLOSING = re.compile(
+    r"^\s*(?:" + "|".join(re.escape(c) for c in sorted(CLOSINGS, key=len, reverse=True)) + r")"
+    r"(?:[\s,.!:;-]*$|[\s,.!:;-]+\S.{0,40}$|(?<=/)\s*\w.{0,40}$)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A body split into the writer's own text, signature and quoted rest."""
+
+    own: str
+    signature: str
+    quoted: str
+    forwarded: bool
+
+
+def _is_header_block(lines: list[str], i: int) -> bool:
+    """An Outlook reply header: ``Från:`` then ``Skickat:``/``Till:`` within a few lines."""
+    if not _HEADER_FROM.match(lines[i]):
+        return False
+    following = [line for line in lines[i + 1 : i + 6] if line.strip()]
+    return sum(1 for line in following[:4] if _HEADER_OTHER.match(line)) >= 2
+
+
+def _quote_start(lines: list[str]) -> tuple[int, bool]:
+    """Index where top-posted quoted or forwarded text begins, and whether it is a forward."""
+    for i, line in enumerate(lines):
+        if _FORWARD.match(line):
+            return i, True
+        if _ORIGINAL.match(line) or _is_header_block(lines, i):
+            return i, False
+        if _UNDERSCORES.match(line) and any(_HEADER_FROM.match(x) for x in lines[i + 1 : i + 4]):
+            return i, False
+        if _ATTRIBUTION.match(line) and len(line) < 300:
+            return i, False
+        # Gmail wraps a long attribution over two or three lines.
+        if _ATTRIBUTION_START.match(line) and not line.rstrip().endswith(":"):
+            for n in (2, 3):
+                candidate = " ".join(x.strip() for x in lines[i : i + n])
+                if _ATTRIBUTION_END.search(candidate) and len(candidate) < 400:
+                    return i, False
+    return len(lines), False
+
+
+def _drop_quoted_lines(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Remove ``>``-quoted lines (bottom-posted or inline replies keep their own text)."""
+    own, quoted = [], []
+    for line in lines:
+        (quoted if line.lstrip().startswith(">") else own).append(line)
+    return own, quoted
+
+
+def _signature_start(lines: list[str]) -> int:
+    """Index of the signature block in the writer's own lines, or ``len(lines)``."""
+    for i, line in enumerate(lines):
+        if line.rstrip() in ("--", "-- ", "---", "—"):
+            return i
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    # Only a closing near the end starts a signature: "Tack!" in the middle of
+    # a message is just thanks.
+    for i in content[-8:]:
+        if _CLOSING.match(lines[i]) and len(lines[i].strip()) <= 60:
+            return i
+    return len(lines)
+
+
+def split_body(text: str) -> Split:
+    """Split a plain-text body (LF line ends) into own words, signature and quote."""
+    lines = text.split("\n")
+    lines = [line for line in lines if not (_PHONE_FOOTER.match(line) and _PHONE_WORDS.search(line))]
+    start, forwarded = _quote_start(lines)
+    head, tail = lines[:start], lines[start:]
+    head, inline_quoted = _drop_quoted_lines(head)
+    sig = _signature_start(head)
+    own = "\n".join(head[:sig]).strip()
+    signature = "\n".join(head[sig:]).strip()
+    quoted = "\n".join(inline_quoted + tail).strip()
+    return Split(own=own, signature=signature, quoted=quoted, forwarded=forwarded)

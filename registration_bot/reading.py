@@ -1,0 +1,286 @@
+"""Raw message bytes to an :class:`~registration_bot.models.InboundMail`.
+
+mail-parser parses the message and decodes its headers and date. The body
+text is then taken from the tree mail-parser built, with our own charset
+cascade: mail-parser decodes an undeclared or mis-declared 8-bit body as UTF-8
+with replacement characters, which turns "Kåre" into "K�re" in Latin-1 mail
+from old webmail. Declared charset first, then UTF-8, then windows-1252 gives
+the right text on such mail (tests/test_reading.py compares both readers).
+
+Addresses come from the standard library's ``getaddresses`` and are then
+checked strictly: one From header, one address, and no display name that is
+itself a different address (``From: a@x <b@y>``, CVE-2023-27043).
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.policy
+import logging
+import re
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+import mailparser
+
+from .htmltext import html_to_text
+from .language import detect_language
+from .models import InboundMail
+from .names import split_display_name
+from .quotes import split_body
+from .textutil import normalise, one_line
+
+log = logging.getLogger(__name__)
+
+MAX_PARTS = 300  # more MIME parts than any person's mail has: stop walking
+MAX_DEPTH = 20
+MAX_HEADERS = 500
+MAX_TEXT = 200_000  # characters of body text kept for reading
+
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\.][^@\s<>()\[\],;:\"\\]*$")
+_UNQUOTED_ADDRESS_NAME = re.compile(r'^\s*(?P<name>[^<>"(),]*@[^<>"(),]*?)\s*<(?P<addr>[^<>\s]+@[^<>\s]+)>\s*$')
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|vb|vs|wg|tr|fw)\s*:", re.I)
+
+
+class ReadError(Exception):
+    """The bytes could not be read as a message at all."""
+
+
+# Charset labels real mail uses that Python's codec registry does not know.
+_CHARSET_ALIASES = {
+    "iso-8859-8-i": "iso-8859-8",
+    "iso-8859-8-e": "iso-8859-8",
+    "iso-8859-6-i": "iso-8859-6",
+    "iso-8859-6-e": "iso-8859-6",
+    "ks_c_5601-1987": "cp949",
+    "x-mac-roman": "mac_roman",
+    "windows-874": "cp874",
+    "gb2312": "gb18030",
+    "x-gbk": "gbk",
+    "x-sjis": "shift_jis",
+    "ansi_x3.4-1968": "ascii",
+    "x-user-defined": "cp1252",
+    "unknown-8bit": "",
+}
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset, then UTF-8, then windows-1252."""
+    if charset:
+        name = charset.strip().strip('"').lower()
+        name = _CHARSET_ALIASES.get(name, name)
+        try:
+            info = codecs.lookup(name)
+            if getattr(info, "_is_text_encoding", True) and info.name not in ("utf-7", "undefined"):
+                return data.decode(info.name)
+        except (LookupError, UnicodeError, ValueError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def decode_header_value(value: object) -> str:
+    """Decode encoded words and stray 8-bit bytes; return one clean line."""
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # compat32 carries raw 8-bit header bytes as surrogate escapes.
+        text = decode_bytes(text.encode("ascii", "surrogateescape"), None)
+    try:
+        text = str(make_header(decode_header(text)))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+        try:
+            text = "".join(
+                decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+                for chunk, charset in decode_header(text)
+            )
+        except (ValueError, email.errors.HeaderParseError):
+            pass
+    return one_line(text, 2000)
+
+
+def _parse(raw: bytes) -> tuple[Message, list[str]]:
+    """The message tree and its defects, from mail-parser or, failing that, compat32."""
+    try:
+        parsed = mailparser.parse_from_bytes(raw)
+        message = parsed.message
+        defects = sorted(parsed.defects_categories)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a defect, not a crash
+        log.debug("mail-parser failed (%s); falling back to the standard library", type(exc).__name__)
+        try:
+            message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        except Exception as exc2:  # noqa: BLE001
+            raise ReadError(f"unparseable message: {type(exc2).__name__}") from None
+        defects = [f"mail-parser: {type(exc).__name__}"]
+    if message is None:
+        raise ReadError("empty message")
+    return message, defects
+
+
+def _headers(message: Message) -> dict[str, list[str]]:
+    headers: dict[str, list[str]] = {}
+    for name, value in message.raw_items():
+        if len(headers) >= MAX_HEADERS:
+            break
+        key = one_line(str(name), 100).lower()
+        headers.setdefault(key, []).append(decode_header_value(value))
+    return headers
+
+
+def _raw_header(message: Message, name: str) -> list[str]:
+    """Header values as sent, 8-bit bytes decoded; ``raw_items`` avoids compat32's lossy Header objects."""
+    values = []
+    for key, value in message.raw_items():
+        if key.lower() != name.lower():
+            continue
+        text = str(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = decode_bytes(text.encode("ascii", "surrogateescape"), None)
+        values.append(text.replace("\r", " ").replace("\n", " "))
+    return values
+
+
+def _one_address(values: list[str]) -> tuple[str, str, str | None]:
+    """``(address, raw display name, problem)`` from one address header."""
+    if not values:
+        return "", "", "no From header"
+    # "alice@example.com <bob@example.com>": the angle address is where mail
+    # would go, but the reader sees alice; never answer such a message.
+    bare = _UNQUOTED_ADDRESS_NAME.match(values[0])
+    if bare and len(values) == 1:
+        addr, name = one_line(bare.group("addr"), 320), bare.group("name").strip(" '")
+        if name.lower() == addr.lower():  # Outlook's "anna@x.se <anna@x.se>"
+            return addr, "", None
+        return addr, name, "ambiguous From: the display name is a different address"
+    pairs = [(n, a) for n, a in getaddresses(values[:1]) if n or a]
+    if not pairs:
+        return "", "", "no address in From"
+    raw_name, address = pairs[0]
+    problem = None
+    if len(values) > 1:
+        problem = "several From headers"
+    elif len(pairs) > 1:
+        problem = "several addresses in From"
+    return one_line(address, 320), raw_name, problem
+
+
+def parse_sender(message: Message) -> tuple[str, str, str | None]:
+    """``(address, display name, problem)``: a message with a problem is never answered.
+
+    Google Groups and Mailman rewrite ``From`` to ``"Anna via List" <list@...>``
+    for DMARC and keep the person in ``X-Original-From`` and ``Reply-To``;
+    when the two agree, the person is the sender (Discourse's rule).
+    """
+    froms = _raw_header(message, "From")
+    if froms and re.search(r"\bvia\b", froms[0], re.I):
+        original = _one_address(_raw_header(message, "X-Original-From"))
+        reply_to = _one_address(_raw_header(message, "Reply-To"))
+        if original[0] and original[2] is None and original[0].lower() == reply_to[0].lower():
+            froms = _raw_header(message, "Reply-To")
+    address, raw_name, problem = _one_address(froms)
+    name = decode_header_value(raw_name) if raw_name else ""
+    if problem is None and not _ADDRESS.match(address):
+        problem = "From is not a valid address"
+    if problem is None and "@" in name:
+        embedded = re.findall(r"[^\s<>\"']+@[^\s<>\"']+", name)
+        if any(e.lower().strip(".,;") != address.lower() for e in embedded):
+            problem = "ambiguous From: the display name is a different address"
+    return address, name, problem
+
+
+def _decode_part(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken transfer encodings
+        payload = None
+    if not isinstance(payload, bytes):
+        return ""
+    return decode_bytes(payload[: MAX_TEXT * 4], part.get_content_charset())
+
+
+def _body(message: Message) -> tuple[str, str, bool, list[str]]:
+    """The main text/plain and text/html bodies, whether a message is attached, and defects."""
+    plain = html = None
+    attached = False
+    defects: list[str] = []
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    seen = 0
+    while stack:
+        part, depth = stack.pop()
+        seen += 1
+        if seen > MAX_PARTS:
+            defects.append("too many MIME parts")
+            break
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            attached = True
+            continue
+        if part.is_multipart():
+            if depth >= MAX_DEPTH:
+                defects.append("MIME nesting too deep")
+                continue
+            children = part.get_payload()
+            if isinstance(children, list):
+                stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
+            continue
+        if part.get_content_disposition() == "attachment" or part.get_filename():
+            continue
+        if ctype == "text/plain" and plain is None:
+            plain = _decode_part(part)
+        elif ctype == "text/html" and html is None:
+            html = _decode_part(part)
+    text = plain if plain and plain.strip() else html_to_text(html) if html else ""
+    return normalise(text[:MAX_TEXT]), "html" if not (plain and plain.strip()) and html else "plain", attached, defects
+
+
+def _date(headers: dict[str, list[str]]) -> datetime | None:
+    value = (headers.get("date") or [""])[0]
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def read_message(raw: bytes) -> InboundMail:
+    """Read raw bytes into an :class:`InboundMail`; raise :class:`ReadError` if hopeless."""
+    if not raw.strip():
+        raise ReadError("empty message")
+    message, defects = _parse(raw)
+    headers = _headers(message)
+    sender, raw_name, problem = parse_sender(message)
+    name, org_hint = split_display_name(raw_name, sender or "")
+    text, _kind, attached, body_defects = _body(message)
+    split = split_body(text)
+    subject = one_line(headers.get("subject", [""])[0], 300)
+    language = detect_language(split.own) or detect_language(subject)
+    if b"\x00" in raw:
+        defects.append("NUL bytes")
+    return InboundMail(
+        message_id=one_line(headers.get("message-id", [""])[0], 250),
+        sender=sender.lower() or None,
+        sender_problem=problem,
+        display_name=name,
+        display_org=org_hint,
+        subject=subject,
+        date=_date(headers),
+        text=split.own,
+        signature=split.signature,
+        quoted=split.quoted,
+        forwarded=split.forwarded or attached or bool(_FORWARD_SUBJECT.match(subject)),
+        language=language,
+        headers=headers,
+        content_type=message.get_content_type(),
+        size=len(raw),
+        defects=defects + body_defects,
+    )
