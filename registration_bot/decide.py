@@ -1,0 +1,132 @@
+"""Choose what to do with one message: a pure function of what was read and what is stored.
+
+The worker records the returned :class:`~registration_bot.models.Decision`
+in one transaction together with the ledger row and any outgoing mail. Here
+the rules are plain: robots are ignored, unusable senders and unsure readings
+go to review, a second sign-up from the same address updates instead of
+registering twice, and a cancellation needs someone to cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import Action, Decision, Details, Extraction, InboundMail, Intent, RegistrationStatus, Verdict
+
+
+@dataclass(frozen=True)
+class Existing:
+    """The stored registration for the sender's address, if any."""
+
+    id: int
+    status: RegistrationStatus
+
+
+_UNSTATED = {
+    "no companions mentioned",
+    "no diet mentioned",
+    "not stated",
+    "no name found",
+    "display name",
+    "guessed from the address",
+}
+
+
+def _details(mail: InboundMail, ex: Extraction) -> Details:
+    stated = {
+        field
+        for field in ("name", "seats", "diet", "organisation")
+        if getattr(ex, field).source not in _UNSTATED and getattr(ex, field).value not in (None, "")
+    }
+    if ex.organisation_suggested:
+        stated.discard("organisation")
+    return Details(
+        stated=frozenset(stated),
+        email=mail.sender or "",
+        name=ex.name.value,
+        organisation=ex.organisation.value or "",
+        organisation_suggested=ex.organisation_suggested,
+        seats=ex.seats.value or 1,
+        diet=ex.diet.value,
+        diet_text=ex.diet_text,
+        language=ex.language,
+    )
+
+
+def decide(
+    mail: InboundMail,
+    verdict: Verdict,
+    ex: Extraction | None,
+    existing: Existing | None,
+    *,
+    threshold: float = 0.7,
+) -> Decision:
+    """What to record for this message; never raises for any input."""
+    language = ex.language if ex else (mail.language or "sv")
+    if verdict.automatic:
+        return Decision(action=Action.IGNORE, reason=verdict.reason, language=language)
+    if mail.reply_address is None:
+        problem = mail.sender_problem or "no sender address"
+        return Decision(action=Action.REVIEW, reason=f"no usable sender address: {problem}", language=language)
+    if ex is None:
+        return Decision(action=Action.REVIEW, reason="could not read the message text", language=language)
+    intent = ex.intent.value
+    if ex.intent.confidence < threshold:
+        return Decision(
+            action=Action.REVIEW,
+            reason=f"unsure what the writer wants ({ex.intent.source}; guessed {intent.value})",
+            language=language,
+        )
+    active = existing is not None and existing.status is RegistrationStatus.REGISTERED
+    pending = existing is not None and existing.status is RegistrationStatus.PENDING
+
+    if intent is Intent.QUESTION:
+        return Decision(action=Action.REVIEW, reason=f"question or other mail ({ex.intent.source})", language=language)
+    if intent is Intent.CANCEL:
+        if active or pending:
+            return Decision(action=Action.CANCEL, reason=ex.intent.source, language=language)
+        if existing is not None:
+            return Decision(action=Action.CANCEL, reason="already cancelled; no second receipt", language=language)
+        return Decision(
+            action=Action.REVIEW, reason="cancellation from someone who is not registered", language=language
+        )
+
+    details = _details(mail, ex)
+    unsure = [
+        f"{field} ({getattr(ex, field).source}, guessed {getattr(ex, field).value!r})"
+        for field in ex.low_confidence(threshold)
+    ]
+    if unsure:
+        return Decision(
+            action=Action.REVIEW,
+            reason="unsure of " + "; ".join(unsure),
+            language=language,
+            details=details,
+            guests=ex.guests,
+        )
+    if active:
+        return Decision(
+            action=Action.UPDATE,
+            reason=f"already registered: {ex.intent.source}",
+            language=language,
+            details=details,
+            guests=ex.guests,
+        )
+    if pending:
+        return Decision(
+            action=Action.REGISTER,
+            reason=f"confirmed a sign-up made for them: {ex.intent.source}",
+            language=language,
+            details=details,
+            guests=ex.guests,
+        )
+    if intent is Intent.UPDATE and existing is None:
+        return Decision(
+            action=Action.REVIEW,
+            reason="a change of details from someone who is not registered",
+            language=language,
+            details=details,
+            guests=ex.guests,
+        )
+    reason = ex.intent.source if existing is None else f"registered again after cancelling: {ex.intent.source}"
+    return Decision(action=Action.REGISTER, reason=reason, language=language, details=details, guests=ex.guests)
