@@ -1,0 +1,230 @@
+"""The state: one SQLite file in WAL mode, the single source of truth.
+
+Three tables carry the promises. ``messages`` is the ledger: one row per
+(folder, UIDVALIDITY, UID) with the sha256 of the raw bytes, so a message is
+never processed twice, even after a UIDVALIDITY reset. ``registrations`` holds
+the people. ``outbox`` holds every mail to send, written in the same
+transaction as the change that caused it, and sent only after the commit.
+The workbook is a projection of this file and is never read back as truth.
+
+``PRAGMA user_version`` numbers the schema; :data:`MIGRATIONS` upgrades it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE registrations (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        organisation TEXT NOT NULL DEFAULT '',
+        organisation_suggested INTEGER NOT NULL DEFAULT 0,
+        seats INTEGER NOT NULL DEFAULT 1,
+        diet TEXT NOT NULL DEFAULT '',
+        diet_text TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL,
+        status TEXT NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 1,
+        registered_by INTEGER REFERENCES registrations(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        cancelled_at TEXT
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        message_id TEXT NOT NULL DEFAULT '',
+        sender TEXT NOT NULL DEFAULT '',
+        subject TEXT NOT NULL DEFAULT '',
+        date TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        language TEXT,
+        registration_id INTEGER REFERENCES registrations(id),
+        destination TEXT,
+        moved INTEGER NOT NULL DEFAULT 0,
+        processed_at TEXT NOT NULL,
+        UNIQUE (folder, uidvalidity, uid)
+    );
+    CREATE INDEX messages_sha256 ON messages(sha256);
+    CREATE INDEX messages_message_id ON messages(message_id) WHERE message_id <> '';
+    CREATE INDEX messages_unmoved ON messages(folder, uidvalidity) WHERE moved = 0;
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        dedup_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        registration_id INTEGER REFERENCES registrations(id),
+        message_row INTEGER REFERENCES messages(id),
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+    CREATE TABLE cycles (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        outcome TEXT NOT NULL DEFAULT 'running',
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('state_version', '0'), ('workbook_version', '0');
+    """,
+]
+
+
+def now_iso() -> str:
+    """The current time as an ISO 8601 UTC string, the only time format stored."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Ledger:
+    """A connection to the state file with an explicit transaction boundary."""
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: autocommit; transactions are explicit BEGIN IMMEDIATE.
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={synchronous}")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"{self.path} was written by a newer registration-bot (schema {version}); upgrade the program"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version={number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``with ledger.transaction() as db:`` commits on success, rolls back on error."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.db
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # meta ----------------------------------------------------------------
+    def get_meta(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def bump_state_version(self) -> None:
+        """Mark the registrations as changed, so the workbook is rewritten."""
+        self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'state_version'")
+
+    # messages ------------------------------------------------------------
+    def max_uid(self, folder: str, uidvalidity: int) -> int:
+        row = self.db.execute(
+            "SELECT MAX(uid) FROM messages WHERE folder = ? AND uidvalidity = ?", (folder, uidvalidity)
+        ).fetchone()
+        return row[0] or 0
+
+    def known_uids(self, folder: str, uidvalidity: int, uids: list[int]) -> set[int]:
+        known: set[int] = set()
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT uid FROM messages WHERE folder = ? AND uidvalidity = ? AND uid IN ({marks})",
+                    (folder, uidvalidity, *chunk),
+                )
+            )
+        return known
+
+    def find_duplicate(self, sha256: str, message_id: str, sender: str) -> sqlite3.Row | None:
+        """A message already recorded with the same bytes, or the same Message-ID and sender."""
+        row = self.db.execute("SELECT id, state FROM messages WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
+        if row is None and message_id:
+            row = self.db.execute(
+                "SELECT id, state FROM messages WHERE message_id = ? AND sender = ? LIMIT 1", (message_id, sender)
+            ).fetchone()
+        return row
+
+    def unmoved(self, folder: str, uidvalidity: int) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT id, uid, destination FROM messages WHERE folder = ? AND uidvalidity = ? AND moved = 0 "
+            "AND destination IS NOT NULL ORDER BY uid",
+            (folder, uidvalidity),
+        ).fetchall()
+
+    def mark_moved(self, row_ids: list[int]) -> None:
+        with self.transaction():
+            self.db.executemany("UPDATE messages SET moved = 1 WHERE id = ?", [(i,) for i in row_ids])
+
+    # registrations -------------------------------------------------------
+    def registration_by_email(self, email: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM registrations WHERE email = ?", (email.lower(),)).fetchone()
+
+    def registrations(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM registrations ORDER BY id").fetchall()
+
+    # status ----------------------------------------------------------------
+    def counts(self, table: str, column: str) -> dict[str, int]:
+        assert (table, column) in {("messages", "state"), ("registrations", "status"), ("outbox", "state")}
+        return {row[0]: row[1] for row in self.db.execute(f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column}")}
+
+    def review_rows(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM messages WHERE state IN ('review', 'failed') ORDER BY id").fetchall()

@@ -1,0 +1,271 @@
+"""Send what the outbox holds, once, over one SMTP connection per batch.
+
+Each row moves through ``queued -> sending -> data -> sent`` (pretix's state
+machine, with the DATA phase made explicit). ``sending`` is committed before
+the SMTP transaction starts and ``data`` just before the DATA command, so
+after a crash the row itself says how far it got:
+
+* ``sending``: DATA never started, the server cannot have the message, so the
+  row is safely queued again.
+* ``data``: the server may have accepted it. Sending again could give a
+  person a second confirmation, so the row becomes ``unknown`` and is shown
+  by ``status``; it is never resent automatically (at most once).
+
+SMTP replies follow RFC 5321/3463: 4xx and dropped connections mean retry
+with exponential backoff and jitter, 5xx means failed for good, and an
+authentication failure (5.7.x) pauses all sending instead of failing rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from .ledger import Ledger, now_iso
+from .mailbox import tls_context
+from .settings import SmtpSettings
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 10
+GIVE_UP_AFTER = timedelta(days=3)
+AUTH_PAUSE = timedelta(minutes=15)
+
+
+class SmtpUnavailable(Exception):
+    """The SMTP server cannot be reached right now."""
+
+
+class SmtpAuthFailed(Exception):
+    """The SMTP server refused our credentials."""
+
+
+@dataclass
+class FlushResult:
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    paused: str = ""
+    outage: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def did_work(self) -> bool:
+        return bool(self.sent or self.retry or self.failed)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 ... minutes, capped at 4 hours, with ±20 % jitter so retries do not stampede."""
+    seconds = min(60 * 2 ** max(0, attempts - 1), 4 * 3600)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def connect(settings: SmtpSettings) -> smtplib.SMTP:
+    """An SMTP connection, TLS verified, logged in when a username is set."""
+    helo = settings.from_address.rsplit("@", 1)[-1]  # avoid getfqdn(): a slow reverse DNS lookup
+    context = tls_context(settings.ca_file)
+    try:
+        if settings.security == "tls":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host, settings.port, local_hostname=helo, timeout=settings.timeout_seconds, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, local_hostname=helo, timeout=settings.timeout_seconds)
+        smtp.ehlo()
+        if settings.security == "starttls":
+            smtp.starttls(context=context)
+            smtp.ehlo()
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        raise SmtpUnavailable(f"cannot connect to SMTP {settings.host}:{settings.port}: {_describe(exc)}") from None
+    if settings.username:
+        try:
+            smtp.login(settings.username, settings.secret())
+        except smtplib.SMTPAuthenticationError as exc:
+            quit_quietly(smtp)
+            raise SmtpAuthFailed(
+                f"SMTP login refused for {settings.username}: {exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            quit_quietly(smtp)
+            raise SmtpAuthFailed(f"SMTP {settings.host} offers no AUTH; check smtp.security and smtp.port") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            quit_quietly(smtp)
+            raise SmtpUnavailable(f"SMTP {settings.host} failed during login: {_describe(exc)}") from None
+    return smtp
+
+
+class Outbox:
+    """Claims due rows and sends them; every state change is committed before the next step."""
+
+    def __init__(self, ledger: Ledger, settings: SmtpSettings) -> None:
+        self.ledger = ledger
+        self.settings = settings
+
+    def recover(self) -> int:
+        """Settle rows left mid-send by a crash; return how many became ``unknown``."""
+        with self.ledger.transaction() as db:
+            db.execute("UPDATE outbox SET state = 'queued', updated_at = ? WHERE state = 'sending'", (now_iso(),))
+            unknown = db.execute(
+                "UPDATE outbox SET state = 'unknown', updated_at = ?,"
+                " last_error = 'interrupted after DATA began; not resent (it may have been delivered)'"
+                " WHERE state = 'data'",
+                (now_iso(),),
+            ).rowcount
+        if unknown:
+            log.warning("%d outgoing message(s) were interrupted during DATA and are marked unknown", unknown)
+        return unknown
+
+    def due(self) -> int:
+        return self.ledger.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'retry') AND next_attempt_at <= ?", (now_iso(),)
+        ).fetchone()[0]
+
+    def _claim(self) -> dict | None:
+        with self.ledger.transaction() as db:
+            row = db.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?"
+                " WHERE id = (SELECT id FROM outbox WHERE state IN ('queued', 'retry') AND next_attempt_at <= ?"
+                " ORDER BY id LIMIT 1) RETURNING id, recipient, message_id, payload, attempts, created_at",
+                (now_iso(), now_iso()),
+            ).fetchone()
+        return dict(row) if row else None
+
+    def _set(self, row_id: int, state: str, error: str = "", *, retry_in: timedelta | None = None) -> None:
+        now = datetime.now(UTC)
+        with self.ledger.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, updated_at = ?, next_attempt_at = ?,"
+                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+                (
+                    state,
+                    error[:500],
+                    now.isoformat(timespec="seconds"),
+                    (now + (retry_in or timedelta())).isoformat(timespec="seconds"),
+                    state,
+                    now.isoformat(timespec="seconds"),
+                    row_id,
+                ),
+            )
+
+    def _retry_or_give_up(self, row: dict, error: str) -> str:
+        age = datetime.now(UTC) - datetime.fromisoformat(row["created_at"])
+        if row["attempts"] >= MAX_ATTEMPTS or age > GIVE_UP_AFTER:
+            self._set(row["id"], "failed", f"gave up after {row['attempts']} attempts: {error}")
+            return "failed"
+        self._set(row["id"], "retry", error, retry_in=backoff(row["attempts"]))
+        return "retry"
+
+    def _paused(self) -> str:
+        until = self.ledger.get_meta("smtp_paused_until")
+        if until and datetime.fromisoformat(until) > datetime.now(UTC):
+            return self.ledger.get_meta("smtp_pause_reason")
+        return ""
+
+    def _note_outage(self, problem: str) -> None:
+        """Log an outage once, when it starts, not once per message or cycle."""
+        if not self.ledger.get_meta("smtp_outage"):
+            log.warning("SMTP unavailable, mail stays queued: %s", problem)
+        else:
+            log.debug("SMTP still unavailable: %s", problem)
+        with self.ledger.transaction():
+            self.ledger.set_meta("smtp_outage", problem)
+
+    def _clear_outage(self) -> None:
+        if self.ledger.get_meta("smtp_outage") or self.ledger.get_meta("smtp_paused_until"):
+            log.info("SMTP is reachable again")
+            with self.ledger.transaction():
+                for key in ("smtp_outage", "smtp_paused_until", "smtp_pause_reason"):
+                    self.ledger.set_meta(key, "")
+
+    def flush(self, stop: threading.Event | None = None) -> FlushResult:
+        """Send every due row over one connection; stop early when ``stop`` is set."""
+        result = FlushResult()
+        result.paused = self._paused()
+        if result.paused or not self.due():
+            return result
+        try:
+            smtp = connect(self.settings)
+        except SmtpAuthFailed as exc:
+            result.paused = str(exc)
+            log.error("SMTP authentication failed; sending paused for %s minutes: %s", AUTH_PAUSE.seconds // 60, exc)
+            with self.ledger.transaction():
+                self.ledger.set_meta("smtp_paused_until", (datetime.now(UTC) + AUTH_PAUSE).isoformat())
+                self.ledger.set_meta("smtp_pause_reason", str(exc))
+            return result
+        except SmtpUnavailable as exc:
+            result.outage = str(exc)
+            self._note_outage(str(exc))
+            return result
+        self._clear_outage()
+        interval = 60.0 / self.settings.rate_per_minute
+        last = 0.0
+        try:
+            while not (stop and stop.is_set()):
+                row = self._claim()
+                if row is None:
+                    break
+                wait = last + interval - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                last = time.monotonic()
+                outcome = self._send_one(smtp, row)
+                setattr(result, outcome, getattr(result, outcome) + 1)
+                if outcome == "retry" and getattr(smtp, "sock", None) is None:
+                    result.outage = "connection dropped"
+                    break
+        finally:
+            quit_quietly(smtp)
+        return result
+
+    def _send_one(self, smtp: smtplib.SMTP, row: dict) -> str:
+        ident = f"outbox #{row['id']} {row['message_id']}"
+        sender = self.settings.from_address
+        try:
+            code, reply = smtp.mail(sender)
+            if code == 250:
+                code, reply = smtp.rcpt(row["recipient"])
+            if code not in (250, 251):
+                smtp.rset()
+                return self._reply_outcome(row, code, reply, ident)
+            self._set(row["id"], "data")
+            code, reply = smtp.data(row["payload"])
+        except smtplib.SMTPResponseException as exc:
+            code, reply = exc.smtp_code, exc.smtp_error
+        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
+            smtp.close()
+            log.warning("%s: connection lost (%s); will retry", ident, _describe(exc))
+            return self._retry_or_give_up(row, f"connection lost: {_describe(exc)}")
+        return self._reply_outcome(row, code, reply, ident)
+
+    def _reply_outcome(self, row: dict, code: int, reply: bytes | str, ident: str) -> str:
+        text = f"{code} {_text(reply)}"
+        if code == 250:
+            self._set(row["id"], "sent")
+            log.info("%s: sent", ident)
+            return "sent"
+        if 400 <= code < 500:
+            log.info("%s: temporary failure %s; will retry", ident, text)
+            return self._retry_or_give_up(row, text)
+        self._set(row["id"], "failed", text)
+        log.warning("%s: permanent failure %s; not retried", ident, text)
+        return "failed"
+
+
+def _text(reply: bytes | str) -> str:
+    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)).replace("\n", " ")[:300]
+
+
+def _describe(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__)[:300]
+
+
+def quit_quietly(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except Exception:  # noqa: BLE001 - the connection may already be gone
+        smtp.close()
