@@ -1,0 +1,303 @@
+"""One cycle: drain the inbox, then the outbox, then rewrite the workbook if anything changed.
+
+Each step is a method that returns what it did, so tests and the scheduler
+call the same code (healthchecks' ``sendalerts`` shape). A message that
+cannot be processed is recorded as ``failed`` with its reason and moved to
+the review folder, and the loop goes on (Mailman's "shunt"). A stop request
+is honoured between messages, never in the middle of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .compose import Templates
+from .decide import Existing, decide
+from .details import extract
+from .ledger import Ledger, now_iso
+from .mailbox import Mailbox, MailboxError, MailboxUnavailable
+from .models import Action, Decision, MessageState, RegistrationStatus
+from .outbox import FlushResult, Outbox
+from .reading import ReadError, read_message
+from .record import Ident, Recorder
+from .robots import classify
+from .settings import Settings
+from .textutil import one_line
+from .workbook import WorkbookError, build, read_organiser_columns, save_atomically
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did; ``outcome`` is "ok" or the error that ended it."""
+
+    states: Counter[str] = field(default_factory=Counter)
+    moved: int = 0
+    outbox: FlushResult = field(default_factory=FlushResult)
+    workbook: str = "unchanged"
+    outcome: str = "ok"
+
+    def summary(self) -> str:
+        states = ", ".join(f"{n} {s}" for s, n in sorted(self.states.items())) or "no new mail"
+        return (
+            f"{states}; sent {self.outbox.sent}, retry {self.outbox.retry}, failed {self.outbox.failed}; "
+            f"workbook {self.workbook}"
+        )
+
+
+class Worker:
+    """The registration loop over one mailbox, one state file and one SMTP server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        *,
+        stop: threading.Event | None = None,
+        mailbox_factory: Callable[[], Mailbox] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.mailbox_factory = mailbox_factory or (lambda: Mailbox(settings.imap))
+        self.ledger = ledger
+        self.stop = stop or threading.Event()
+        self.templates = Templates(settings.templates.dir)
+        self.recorder = Recorder(ledger, settings, self.templates)
+        self.outbox = Outbox(ledger, settings.smtp)
+        self.mailbox: Mailbox | None = None
+        self.ours = frozenset(a.lower() for a in (settings.smtp.from_address, settings.imap.username) if "@" in a)
+        self._reconciled = False
+
+    def close(self) -> None:
+        if self.mailbox is not None:
+            self.mailbox.close()
+            self.mailbox = None
+
+    # step 1: the inbox ----------------------------------------------------------
+    def _connected(self) -> Mailbox:
+        if self.mailbox is None or self.mailbox.client is None:
+            self.mailbox = self.mailbox_factory()
+            self.mailbox.connect()
+            self._reconciled = False
+        return self.mailbox
+
+    def poll_inbox(self) -> Counter[str]:
+        """Record every new message in the inbox and move it out; return counts by state."""
+        imap = self.settings.imap
+        box = self._connected()
+        for folder in (imap.processed_folder, imap.review_folder):
+            box.ensure_folder(folder)
+        uidvalidity = box.select(imap.folder)
+        self._retry_moves(box, uidvalidity)
+        if self._reconciled:
+            uids = box.uids_after(self.ledger.max_uid(imap.folder, uidvalidity))
+        else:
+            # Once per connection, look at the whole folder: this also catches
+            # anything left behind by a restored backup or a UIDVALIDITY change.
+            everything = box.all_uids()
+            known = self.ledger.known_uids(imap.folder, uidvalidity, everything)
+            uids = [uid for uid in everything if uid not in known]
+            self._reconciled = True
+        states: Counter[str] = Counter()
+        for start in range(0, len(uids), imap.batch_size):
+            if self.stop.is_set():
+                break
+            states += self._batch(box, uidvalidity, uids[start : start + imap.batch_size])
+        return states
+
+    def _batch(self, box: Mailbox, uidvalidity: int, uids: list[int]) -> Counter[str]:
+        imap = self.settings.imap
+        sizes = box.sizes(uids)
+        small = [uid for uid in uids if sizes.get(uid, 0) <= imap.max_message_bytes and uid in sizes]
+        large = [uid for uid in uids if sizes.get(uid, 0) > imap.max_message_bytes]
+        bodies = box.fetch(small) if small else {}
+        headers = box.fetch_headers(large) if large else {}
+        states: Counter[str] = Counter()
+        done: dict[str, list[tuple[int, int]]] = {}
+        for uid in uids:
+            if self.stop.is_set():
+                break
+            if uid in bodies:
+                state, dest, row = self._process(uidvalidity, uid, bodies[uid])
+            elif uid in headers:
+                state, dest, row = self._oversized(uidvalidity, uid, headers[uid], sizes[uid])
+            else:
+                continue  # vanished meanwhile (moved or expunged by a person)
+            states[state] += 1
+            done.setdefault(dest, []).append((uid, row))
+        for dest, items in done.items():
+            try:
+                box.move([uid for uid, _ in items], dest)
+            except MailboxUnavailable:
+                raise
+            except MailboxError as exc:
+                log.warning("could not move %d message(s) to %s: %s; will retry", len(items), dest, exc)
+                continue
+            self.ledger.mark_moved([row for _, row in items])
+        return states
+
+    def _retry_moves(self, box: Mailbox, uidvalidity: int) -> None:
+        pending = self.ledger.unmoved(self.settings.imap.folder, uidvalidity)
+        if not pending:
+            return
+        present = set(box.all_uids())
+        gone = [row["id"] for row in pending if row["uid"] not in present]
+        by_dest: dict[str, list[tuple[int, int]]] = {}
+        for row in pending:
+            if row["uid"] in present:
+                by_dest.setdefault(row["destination"], []).append((row["uid"], row["id"]))
+        for dest, items in by_dest.items():
+            try:
+                box.move([uid for uid, _ in items], dest)
+            except MailboxUnavailable:
+                raise
+            except MailboxError as exc:
+                log.warning("still cannot move %d message(s) to %s: %s", len(items), dest, exc)
+                continue
+            gone += [row for _, row in items]
+        if gone:
+            self.ledger.mark_moved(gone)
+
+    def _destination(self, decision: Decision) -> str:
+        imap = self.settings.imap
+        return (
+            imap.review_folder
+            if decision.state in (MessageState.REVIEW, MessageState.FAILED)
+            else imap.processed_folder
+        )
+
+    def _process(self, uidvalidity: int, uid: int, raw: bytes) -> tuple[str, str, int]:
+        """Read, classify, decide and record one message; never raises for bad mail."""
+        ident = Ident(self.settings.imap.folder, uidvalidity, uid, hashlib.sha256(raw).hexdigest(), len(raw))
+        mail = None
+        try:
+            mail = read_message(raw)
+            decision = self._decide(mail, ident)
+        except ReadError as exc:
+            decision = Decision(action=Action.FAIL, reason=f"unreadable: {exc}")
+        except Exception as exc:  # noqa: BLE001 - Mailman's shunt: record, log, go on
+            log.exception("uid=%s: internal error while reading or deciding", uid)
+            decision = Decision(
+                action=Action.FAIL, reason=f"internal error: {type(exc).__name__}: {one_line(str(exc), 200)}"
+            )
+        dest = self._destination(decision)
+        row = self.recorder.record(ident, mail, decision, dest)
+        log.info(
+            "uid=%s message-id=%s: %s (%s)",
+            uid,
+            mail.message_id if mail else "-",
+            decision.state,
+            one_line(decision.reason, 160),
+        )
+        return decision.state, dest, row
+
+    def _decide(self, mail, ident: Ident) -> Decision:
+        duplicate = self.ledger.find_duplicate(ident.sha256, mail.message_id, mail.sender or "")
+        if duplicate is not None:
+            return Decision(
+                action=Action.IGNORE,
+                reason=f"duplicate of message M{duplicate['id']:05d} (already {duplicate['state']})",
+                language=mail.language or self.settings.event.language,
+            )
+        verdict = classify(mail, self.ours)
+        extraction = None if verdict.automatic else extract(mail, self.settings.event.language, self.ours)
+        existing = None
+        if mail.sender and not verdict.automatic:
+            row = self.ledger.registration_by_email(mail.sender)
+            if row is not None:
+                existing = Existing(id=row["id"], status=RegistrationStatus(row["status"]))
+        return decide(mail, verdict, extraction, existing)
+
+    def _oversized(self, uidvalidity: int, uid: int, header: bytes, size: int) -> tuple[str, str, int]:
+        ident = Ident(
+            self.settings.imap.folder, uidvalidity, uid, hashlib.sha256(header + str(size).encode()).hexdigest(), size
+        )
+        try:
+            mail = read_message(header)
+        except ReadError:
+            mail = None
+        decision = Decision(action=Action.REVIEW, reason=f"too large to read ({size} bytes > imap.max_message_bytes)")
+        dest = self._destination(decision)
+        row = self.recorder.record(ident, mail, decision, dest)
+        log.info("uid=%s message-id=%s: review (oversized, %d bytes)", uid, mail.message_id if mail else "-", size)
+        return decision.state, dest, row
+
+    # step 2: the outbox -----------------------------------------------------------
+    def flush_outbox(self) -> FlushResult:
+        self.outbox.recover()
+        return self.outbox.flush(self.stop)
+
+    # step 3: the workbook ----------------------------------------------------------
+    def export_workbook(self, *, force: bool = False, path=None) -> str:
+        """Rewrite the workbook if the state changed since it was last written."""
+        target = path or self.settings.workbook.path
+        version = self.ledger.get_meta("state_version")
+        if not force and path is None and version == self.ledger.get_meta("workbook_version") and target.exists():
+            return "unchanged"
+        registrations = [dict(r) for r in self.ledger.registrations()]
+        review = [dict(r) for r in self.ledger.review_rows()]
+        book = build(
+            registrations,
+            review,
+            self.settings.event.language,
+            self.settings.event.zone,
+            read_organiser_columns(target),
+        )
+        try:
+            save_atomically(book, target, self.settings.workbook.versions_kept)
+        except WorkbookError as exc:
+            log.warning("workbook not written: %s", exc)
+            with self.ledger.transaction():
+                self.ledger.set_meta("workbook_error", str(exc))
+            return f"not written: {exc}"
+        if path is None:
+            with self.ledger.transaction():
+                self.ledger.set_meta("workbook_version", version)
+                self.ledger.set_meta("workbook_written_at", now_iso())
+                self.ledger.set_meta("workbook_error", "")
+        return "written"
+
+    # the whole cycle --------------------------------------------------------------
+    def cycle(self) -> CycleReport:
+        """Inbox, outbox, workbook; recorded for ``status``.
+
+        An IMAP failure does not stop the outbox or the workbook (they need no
+        IMAP); it is raised at the end so that ``poll`` can exit non-zero.
+        """
+        report = CycleReport()
+        with self.ledger.transaction() as db:
+            cycle_id = db.execute("INSERT INTO cycles (started_at) VALUES (?)", (now_iso(),)).lastrowid
+        inbox_error: MailboxError | None = None
+        try:
+            try:
+                report.states = self.poll_inbox()
+            except MailboxError as exc:
+                inbox_error = exc
+                report.outcome = f"error: {exc}"
+                self.close()
+            if not self.stop.is_set():
+                report.outbox = self.flush_outbox()
+            report.workbook = self.export_workbook()
+        except BaseException as exc:
+            report.outcome = f"error: {exc}" if str(exc) else f"error: {type(exc).__name__}"
+            raise
+        finally:
+            with self.ledger.transaction() as db:
+                db.execute(
+                    "UPDATE cycles SET finished_at = ?, outcome = ?, detail = ? WHERE id = ?",
+                    (
+                        now_iso(),
+                        report.outcome[:500],
+                        json.dumps({"states": report.states, "sent": report.outbox.sent, "workbook": report.workbook}),
+                        cycle_id,
+                    ),
+                )
+        if inbox_error is not None:
+            raise inbox_error
+        return report
