@@ -1,0 +1,179 @@
+"""The ``registration-bot`` command: demo, run, poll, export, status, check.
+
+Exit codes: 0 done; 1 a server could not be used (login refused, unreachable,
+workbook not written); 2 the configuration (or the command line) is wrong;
+3 another instance holds the state file. A failure prints one line naming
+its cause on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__, logs
+from .settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("registration_bot")
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_RUNNING = 0, 1, 2, 3
+
+
+class Fail(Exception):
+    """Stop with ``code`` and print the message as one line."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(args.config)
+    except ConfigError as exc:
+        raise Fail(EXIT_CONFIG, "configuration error: " + "; ".join(str(exc).splitlines())) from None
+
+
+def _ledger(settings: Settings):
+    from .ledger import Ledger
+
+    return Ledger(settings.state.path)
+
+
+def _lock(settings: Settings):
+    from .service import AlreadyRunning, InstanceLock
+
+    try:
+        return InstanceLock(settings.state.path).acquire()
+    except AlreadyRunning as exc:
+        raise Fail(EXIT_RUNNING, str(exc)) from None
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from .mailbox import LoginFailed, MailboxError
+    from .worker import Worker
+
+    settings = _settings(args)
+    lock = _lock(settings)
+    try:
+        with _ledger(settings) as ledger:
+            worker = Worker(settings, ledger)
+            try:
+                report = worker.cycle()
+            except LoginFailed as exc:
+                raise Fail(EXIT_FAILED, f"IMAP login failed: {exc}") from None
+            except MailboxError as exc:
+                raise Fail(EXIT_FAILED, f"IMAP server unavailable: {exc}") from None
+            finally:
+                worker.close()
+    finally:
+        lock.release()
+    print(f"poll: {report.summary()}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .service import Service
+
+    settings = _settings(args)
+    lock = _lock(settings)
+    try:
+        with _ledger(settings) as ledger:
+            return Service(settings, ledger).run()
+    finally:
+        lock.release()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .worker import Worker
+
+    settings = _settings(args)
+    with _ledger(settings) as ledger:
+        worker = Worker(settings, ledger)
+        target = Path(args.output) if args.output else None
+        result = worker.export_workbook(force=True, path=target)
+    if result != "written":
+        raise Fail(EXIT_FAILED, f"workbook {result}")
+    print(f"export: wrote {target or settings.workbook.path}")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import as_json, as_text, collect
+
+    settings = _settings(args)
+    if not settings.state.path.exists():
+        raise Fail(EXIT_FAILED, f"no state file at {settings.state.path}: the bot has not run yet")
+    with _ledger(settings) as ledger:
+        info = collect(ledger)
+    print(as_json(info) if args.json else as_text(info))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .checks import run_checks
+
+    settings = _settings(args)
+    print(f"config: ok ({args.config})")
+    ok = run_checks(settings, print)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.output))
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="registration-bot",
+        description="Sign people up for an event when they simply send an email.",
+    )
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    top.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    top.add_argument("--log-format", default="text", choices=["text", "json"])
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func, text: str, config: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        if config:
+            sub.add_argument("--config", "-c", required=True, metavar="FILE", help="the TOML configuration file")
+        sub.set_defaults(func=func)
+        return sub
+
+    demo = command("demo", cmd_demo, "run the whole loop against throwaway local mail servers", config=False)
+    demo.add_argument(
+        "--output",
+        "-o",
+        default="demo-output",
+        metavar="DIR",
+        help="where the workbook and sent mail go (default: ./demo-output)",
+    )
+    command("run", cmd_run, "run as a service: poll every [schedule] poll_seconds until SIGTERM")
+    command("poll", cmd_poll, "run one cycle (inbox, outbox, workbook) and exit")
+    export = command("export", cmd_export, "rebuild the workbook from the state")
+    export.add_argument("--output", "-o", metavar="PATH", help="write here instead of [workbook] path")
+    status = command("status", cmd_status, "show the last cycle and counts of messages, people and mail")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    command("check", cmd_check, "validate the configuration and log in to IMAP and SMTP")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # The service's logs go to stdout; a command whose stdout is its answer
+    # (status --json, check) keeps its logs on stderr.
+    logs.setup(args.log_level, args.log_format, sys.stdout if args.command in ("run", "poll") else sys.stderr)
+    try:
+        return args.func(args)
+    except Fail as exc:
+        print(f"registration-bot: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The background service: one APScheduler job, one instance per state file, clean stops.
+
+``run`` uses a ``BlockingScheduler`` with a single interval job
+(``max_instances=1``, ``coalesce=True``, a misfire grace time), so a slow
+cycle never overlaps the next one and missed runs collapse into one. SIGTERM
+and SIGINT set a stop flag that the worker checks between messages; the
+scheduler then waits for the running cycle to finish and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .ledger import Ledger
+from .mailbox import LoginFailed, MailboxError
+from .settings import Settings
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+LOGIN_BACKOFF_MAX = timedelta(hours=1)
+
+
+class AlreadyRunning(Exception):
+    """Another registration-bot holds the state file."""
+
+
+class InstanceLock:
+    """An exclusive ``flock`` beside the state file; released when the process dies, even by SIGKILL."""
+
+    def __init__(self, state_path: Path) -> None:
+        self.path = state_path.with_name(state_path.name + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> InstanceLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another registration-bot (pid {holder}) is already using {self.path.with_suffix('')}; "
+                "stop it first or point this one at another [state] path"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> InstanceLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class Service:
+    """Runs :meth:`Worker.cycle` on a schedule until told to stop."""
+
+    def __init__(self, settings: Settings, ledger: Ledger) -> None:
+        self.settings = settings
+        self.stop = threading.Event()
+        self.worker = Worker(settings, ledger, stop=self.stop)
+        self.scheduler = BlockingScheduler(timezone=settings.event.zone)
+        self._login_failures = 0
+        self._skip_until: datetime | None = None
+
+    def poll_job(self) -> None:
+        """One scheduled cycle; errors are logged, never raised into the scheduler."""
+        now = datetime.now()
+        if self._skip_until and now < self._skip_until:
+            return
+        try:
+            report = self.worker.cycle()
+        except LoginFailed as exc:
+            # A refused password will not start working by itself: back off
+            # instead of hammering the server (and tripping its lockout).
+            self._login_failures += 1
+            wait = min(timedelta(minutes=5) * 2 ** (self._login_failures - 1), LOGIN_BACKOFF_MAX)
+            self._skip_until = now + wait
+            log.error("IMAP login failed (%d in a row); next attempt in %s: %s", self._login_failures, wait, exc)
+            return
+        except MailboxError as exc:
+            log.warning("IMAP unavailable; will retry on the next cycle: %s", exc)
+            return
+        except Exception:  # noqa: BLE001 - the service must outlive a bug in one cycle
+            log.exception("cycle failed")
+            return
+        if self._login_failures:
+            log.info("IMAP login works again")
+        self._login_failures, self._skip_until = 0, None
+        if report.states or report.outbox.did_work or report.workbook != "unchanged":
+            log.info("cycle: %s", report.summary())
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("received %s; finishing the current step", signal.Signals(signum).name)
+        self.stop.set()
+        # Runs in the main thread, which is idle inside the scheduler's wait:
+        # shutdown(wait=True) joins the running cycle, which sees the stop flag.
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def run(self) -> int:
+        schedule = self.settings.schedule
+        self.scheduler.add_job(
+            self.poll_job,
+            IntervalTrigger(seconds=schedule.poll_seconds),
+            id="poll",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=schedule.misfire_grace_seconds,
+            next_run_time=datetime.now(self.settings.event.zone),
+        )
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        log.info("registration-bot running: polling %s every %d s", self.settings.imap.folder, schedule.poll_seconds)
+        try:
+            self.scheduler.start()
+        finally:
+            self.worker.close()
+        log.info("registration-bot stopped")
+        return 0
