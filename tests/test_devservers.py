@@ -162,7 +162,7 @@ def test_dovecot_runs_without_root(tmp_path: Path) -> None:
     else:
         command, base = [sys.executable], tmp_path
     site = [p for p in sys.path if p.endswith("site-packages")]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(devservers.__file__).parents[1]),
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(devservers.__file__).parents[2]),
                                                        *site]))
     try:
         done = subprocess.run([*command, "-W", "error", "-c", script, str(base / "w")],
