@@ -32,7 +32,6 @@ from .mailbox import tls_context
 from .settings import SmtpSettings
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 10
 GIVE_UP_AFTER = timedelta(days=3)
 AUTH_PAUSE = timedelta(minutes=15)
 
@@ -59,9 +58,9 @@ class FlushResult:
         return bool(self.sent or self.retry or self.failed)
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 ... minutes, capped at 4 hours, with ±20 % jitter so retries do not stampede."""
-    seconds = min(60 * 2 ** max(0, attempts - 1), 4 * 3600)
+def backoff(attempts: int, base: float = 60.0) -> timedelta:
+    """base, 2 base, 4 base ... capped at 4 hours, with ±20 % jitter so retries do not stampede."""
+    seconds = min(base * 2 ** max(0, attempts - 1), 4 * 3600)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
@@ -154,10 +153,10 @@ class Outbox:
 
     def _retry_or_give_up(self, row: dict, error: str) -> str:
         age = datetime.now(UTC) - datetime.fromisoformat(row["created_at"])
-        if row["attempts"] >= MAX_ATTEMPTS or age > GIVE_UP_AFTER:
+        if row["attempts"] >= self.settings.max_attempts or age > GIVE_UP_AFTER:
             self._set(row["id"], "failed", f"gave up after {row['attempts']} attempts: {error}")
             return "failed"
-        self._set(row["id"], "retry", error, retry_in=backoff(row["attempts"]))
+        self._set(row["id"], "retry", error, retry_in=backoff(row["attempts"], self.settings.retry_base_seconds))
         return "retry"
 
     def _paused(self) -> str:

@@ -117,7 +117,9 @@ class ImapSettings(_ServerSettings):
 class SmtpSettings(_ServerSettings):
     from_address: str
     from_name: str = ""
-    rate_per_minute: int = Field(default=120, ge=1)
+    rate_per_minute: int = Field(default=30, ge=1, le=100_000)
+    retry_base_seconds: float = Field(default=60.0, ge=0)
+    max_attempts: int = Field(default=10, ge=1, le=100)
 
     DEFAULT_PORTS: ClassVar[dict[str, int]] = {"tls": 465, "starttls": 587, "none": 25}
 
