@@ -1,9 +1,11 @@
 """What does the writer want? Sign up, cancel, change their details, or ask?
 
-Judged on the writer's own words (quotes already cut by :mod:`quotes`), in
-Swedish and English. Each answer carries a confidence so that the decision
-can send an unsure message to review instead of guessing. Person details
-(name, organisation, seats, diet, guests) live in :mod:`details`.
+Judged sentence by sentence on the writer's own words (quotes already cut),
+in Swedish and English, the way an organiser reads: "Jag anmäler mig! Vet ni
+när det blir?" is a sign-up with a question attached, but "Jag funderar på
+att anmäla mig" and "I might sign up if so" are questions, and "min kollega
+kan inte komma" changes a registration rather than cancelling it. Each answer
+carries a confidence, so that an unsure message goes to review.
 """
 
 from __future__ import annotations
@@ -13,53 +15,100 @@ import re
 from .models import Found, InboundMail, Intent
 from .textutil import fold
 
-_NEGATION = r"(?:inte|ej|icke|aldrig|not|n't|cannot|never)"
-
+_FIRST_PERSON = re.compile(r"\b(?:jag|vi|mig|oss|i|i'm|i'd|i'll|we|we're|we'll|me|us|my|our|min|mitt|vår)\b")
+_OTHER_SUBJECT = re.compile(
+    r"\b(?:min|mina|my|our|vår|våra)\s+(?:\w+\s+)?(?:kollega|kollegor|colleague|colleagues|chef|boss|vän|friend|"
+    r"partner|sambo|fru|man|wife|husband)\b|^\s*(?:han|hon|de|he|she|they)\b"
+)
+_HEDGE = re.compile(
+    r"funderar på|fundera på|tänker (?:kanske|eventuellt)|kanske|eventuellt|möjligen|innan (?:jag|vi) kan|"
+    r"skulle (?:kunna )?vilja veta|undrar (?:om|hur|när|var|vad)|\bmight\b|\bmaybe\b|\bperhaps\b|\bconsidering\b|"
+    r"thinking (?:about|of)|\bif so\b|\bbefore i\b|wondering|would like to know|"
+    r"vem ska man|om man vill|if one wants|how do i|hur gör (?:jag|man)"
+)
+_ALREADY = re.compile(
+    r"har (?:redan )?anmält|redan anmäld|already (?:signed up|registered)|have (?:already )?registered|"
+    r"anmälde mig (?:för|i|redan)|signed up (?:last|a few|two|for)"
+)
 _CANCEL = re.compile(
     r"avanmäl|avregistrer|stryk (?:mig|mitt namn|min anmälan|oss)|ta bort (?:mig|min anmälan|oss|mitt namn)|"
-    r"lämna(?:r)? återbud|återbud|avboka|ställa in (?:min|mitt) |"
-    r"(?:kan|kommer|hinner|har möjlighet|går)(?: \w+){0,3} (?:inte|ej)(?: \w+){0,3} (?:komma|delta|närvara|vara med|medverka|dyka upp)|"
-    r"kan (?:tyvärr )?inte (?:längre )?(?:komma|delta|närvara|vara med)|"
-    r"(?:inte|ej) (?:längre )?(?:möjlighet|kunna) (?:att )?(?:komma|delta|närvara)|"
-    r"måste (?:tyvärr )?(?:avstå|hoppa av|tacka nej|backa ur|lämna återbud|ställa in)|hoppa(?:r)? av|"
-    r"kommer (?:tyvärr )?inte|jag (?:får|måste) (?:tyvärr )?(?:avstå|tacka nej)|"
-    r"\bcancel|unregister|deregister|withdraw (?:my|from)|remove (?:me|my (?:name|registration|sign[- ]?up))|"
+    r"lämna(?:r)? återbud|återbud|avboka|avstå|hoppa(?:r)? av|backa ur|tacka(?:r)? nej|"
+    r"\b(?:kan|kommer|hinner|har möjlighet|går|får|kunna)(?: \w+){0,3} (?:inte|ej)(?: \w+){0,3} "
+    r"(?:komma|delta|närvara|vara med|medverka|dyka upp|följa med|gå)|"
+    r"\b(?:inte|ej) (?:längre )?(?:möjlighet|kunna|komma|delta)|kommer (?:tyvärr )?inte\b|"
+    r"\bcancel|unregister|deregister|withdraw|remove (?:me|my (?:name|registration|sign[- ]?up))|take me off|"
     r"(?:can'?t|cannot|can not|won'?t be able to|will not be able to|unable to|not able to|no longer able to) "
-    r"(?:make it|attend|come|join|participate|be there)|"
+    r"(?:make it|attend|come|join|participate|be there|go)|"
     r"(?:won'?t|will not) (?:be (?:attending|coming|joining|able)|make it|attend)|no longer (?:attend|come|join|coming|attending)|"
-    r"(?:have|need) to (?:drop out|pull out|back out|withdraw)|drop (?:out|me)|count me out|take me off",
+    r"(?:have|need) to (?:drop out|pull out|back out)|drop (?:out|me)|count me out|"
+    r"something (?:has )?come up|något (?:har )?kommit emellan"
 )
-_UPDATE = re.compile(
-    r"ändra (?:min|mitt|mina|i min|till|antal|anmälan|uppgift)|ändring (?:av|i|till)|ändra\b|uppdatera|"
-    r"lägga till (?:att|en|min)|lägg till (?:att|en|min)|komplettera|korrigera|rätta (?:min|mitt)|"
+# Explicit changes to a registration: they win over sign-up words in the same mail.
+_CHANGE = re.compile(
+    r"\bändr(?:a|ing|ar|at)\b|uppdater|rättelse|korrigera|\bistället för\b|\bi stället för\b|"
     r"(?:vi|jag) blir (?:nu |istället |i stället |ändå )?(?:fler|färre|en till|en mer)|"
-    r"(?:glömde|glömt) (?:att )?(?:skriva|nämna|säga|berätta)|"
-    r"\bupdate\b|\bchange (?:my|the|our|to)|amend|correct(?:ion)? (?:my|to)|forgot to (?:mention|say|add|tell)|"
-    r"(?:add|adding) (?:that|a colleague|one more|my)|(?:now|instead) (?:be )?bringing|"
-    r"i(?:'m| am) now|actually (?:be )?(?:two|three|\d)",
+    r"bytt (?:jobb|arbete|organisation|namn|mejl|e-post)|\bnumera\b|inte längre (?:vegan|vegetarian|vegetarisk)|"
+    r"\bupdate\b|change of plans|change (?:my|the|our)|\bamend|\bcorrection\b|\binstead of\b|"
+    r"no longer (?:vegan|vegetarian)|\bi'?m now\b|only me now|bara jag nu|kommer ensam|jag kommer själv"
+)
+# Additions that also occur in a first sign-up ("please add my colleague too").
+_ADDITION = re.compile(
+    r"lägg(?:a)? till|tillägg|komplettera|(?:glömde|glömt) (?:att )?(?:skriva|nämna|säga|berätta)|"
+    r"forgot to (?:mention|say|add|tell)|(?:add|adding) (?:that|a colleague|one more|my)|(?:now|also) (?:be )?bringing|"
+    r"(?:kollega\w*|colleague\w*|chef|boss|han|hon|he|she)\s+(?:\w+\s+){0,3}?(?:vill|ska|kan|would|will|wants?)\s+"
+    r"(?:(?:också|även|also)\s+)(?:gärna\s+)?(?:like to\s+)?(?:följa med|komma|vara med|come|join|attend)"
 )
 _SIGNUP = re.compile(
-    r"anmäl(?:a|er)? (?:mig|oss|härmed|gärna)|anmäler (?:mig|oss|härmed)|vill (?:gärna |också |även )?"
-    r"(?:anmäla|delta|vara med|komma|närvara|medverka|boka|registrera)|"
-    r"räkna med (?:mig|oss)|räkna in (?:mig|oss)|jag (?:är|e) med|vi (?:är|e) med|"
-    r"(?:jag|vi) (?:kommer|deltar|är på|ses där|närvarar)|(?:jag|vi) kommer (?:gärna|garanterat|absolut|att komma)|"
-    r"kommer gärna|deltar gärna|är gärna med|gärna med|skriv upp (?:mig|oss)|boka (?:mig|en plats|plats|oss)|"
-    r"(?:hänger|är) på\b|intresserad(?:e)? av att (?:delta|komma|vara med)|anmälan\b|"
-    r"tacka(?:r)? ja|ja tack|ja, tack|vill anmäla|önskar (?:delta|anmäla|komma)|platser? (?:till|för) (?:mig|oss)|"
-    r"sign (?:me|us) up|signing up|sign up|count (?:me|us) in|register (?:me|us|myself)|i(?:'d| would) (?:like|love) to "
+    r"anmäl(?:a|er)? (?:mig|oss|härmed|gärna|också|även)|anmäler (?:mig|oss|härmed)|(?:vill|ska|skulle) (?:gärna |också |även |jättegärna |väldigt gärna )?"
+    r"(?:vilja )?(?:anmäla|delta|vara med|komma|närvara|medverka|boka|registrera|gå)|"
+    r"räkna med (?:mig|oss)|räkna in (?:mig|oss)|(?:jag|vi) (?:är|e) med|"
+    r"(?:jag|vi) (?:kommer|deltar|är på|ses där|närvarar)\b|kommer gärna|deltar gärna|är gärna med|gärna med\b|"
+    r"skriv upp (?:mig|oss)|boka (?:mig|en plats|plats|oss)|(?:jag|vi) hänger på|intresserad(?:e)? av att (?:delta|komma|vara med)|"
+    r"intresserad och vill|tacka(?:r)? ja|ja tack|ja, tack|önskar (?:delta|anmäla|komma)|plats(?:er)? (?:till|för) (?:mig|oss)|"
+    r"sign (?:me|us) up|sign up|signing up|count (?:me|us) in|register (?:me|us|myself)|i(?:'d| would) (?:like|love) to "
     r"(?:attend|join|come|register|participate|sign up|be there)|i(?:'ll| will) (?:attend|be there|come|join)|"
     r"we(?:'ll| will) (?:attend|be there|come|join)|(?:i'm|i am|we're|we are) (?:in\b|coming|attending|interested in attending)|"
-    r"(?:like|want|wish|love) to (?:attend|join|register|participate)|please register|registration for|"
+    r"(?:i|we) (?:would )?(?:like|want|wish|love) to (?:attend|join|register|participate|come)|please register|"
     r"save (?:me|us) a (?:seat|spot)|reserve (?:a|me a) (?:seat|spot)|(?:book|put) me (?:in|down)|"
-    r"(?:accept|rsvp yes|i accept)|happy to (?:attend|join|come)",
+    r"\brsvp yes\b|\bi accept\b|happy to (?:attend|join|come)|(?:i|we)'d love to come|"
+    r"would (?:like|love) to (?:attend|join|come|register|participate)|^hänger på\b|hänger (?:gärna )?med\b|"
+    r"(?:^|[.!]\s*)(?:gärna|absolut|självklart)[!.]|hoppas få komma|vill hemskt gärna"
 )
 _YES = re.compile(
     r"^\s*(?:ja|japp|jajamän|absolut|självklart|gärna|yes|yep|sure|definitely|absolutely|count me in)\b[\s!.,:)]*", re.I
 )
 _FORM = re.compile(r"^\s*(?:namn|name|full name|organisation|organization|företag|company)\s*:", re.I | re.M)
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|sv|aw|vs|fwd?|vb|fw|ref)\s*:", re.I)
+_CONFIRMATION_THREAD = re.compile(
+    r"tack för din anmälan|du är (?:nu )?anmäld|din anmälan|bekräftelse|thanks for signing up|you are (?:now )?registered|"
+    r"your registration|confirmation",
+    re.I,
+)
 _SUBJECT_SIGNUP = re.compile(r"anmälan|anmäl mig|registration|sign[- ]?up|rsvp|deltagande", re.I)
 _SUBJECT_CANCEL = re.compile(r"avanmälan|avanmäl|återbud|cancel", re.I)
+# Words that may stand before an elliptical "Hänger på!" or "Count me in".
+_GREETINGS = {
+    "",
+    "hej",
+    "hej hej",
+    "hejsan",
+    "hallå",
+    "hi",
+    "hello",
+    "hey",
+    "dear all",
+    "ja",
+    "yes",
+    "kul",
+    "great",
+    "tack",
+    "thanks",
+    "absolut",
+    "gärna",
+    "självklart",
+    "sure",
+}
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _words(text: str) -> str:
@@ -67,35 +116,70 @@ def _words(text: str) -> str:
     return fold(text.replace("’", "'").replace("´", "'"))
 
 
-def _negated_signup(text: str) -> bool:
-    return bool(
-        re.search(
-            r"(?:vill|kan|tänker) (?:inte|ej) (?:anmäla|delta|komma)|(?:don't|do not) (?:want to )?(?:sign|register|attend)",
-            text,
-        )
-    )
+def sentences(text: str) -> list[str]:
+    return [s for s in (_words(part) for part in _SENTENCE.split(text)) if s]
+
+
+def _about_someone_else(sentence: str, match: re.Match[str]) -> bool:
+    """ "min kollega kan inte komma": the cancellation is a colleague's, not the writer's."""
+    before = sentence[: match.start()]
+    clause = re.split(r"[,;:]|\bmen\b|\bbut\b|\boch\b|\band\b", before)[-1]
+    return bool(_OTHER_SUBJECT.search(clause))
 
 
 def classify_intent(mail: InboundMail) -> Found[Intent]:
     """The intent of the writer's own words, with a confidence and the rule that fired."""
-    own = _words(mail.text)
-    subject = "" if _REPLY_SUBJECT.match(mail.subject) else _words(mail.subject)
-    cancel = _CANCEL.search(own)
-    update = _UPDATE.search(own)
-    signup = _SIGNUP.search(own) if not _negated_signup(own) else None
-    if cancel and not (signup and signup.start() < cancel.start() and "avanmäl" not in cancel.group()):
-        return Found(value=Intent.CANCEL, confidence=0.95, source=f"cancel phrase: {cancel.group()!r}")
-    if update:
-        return Found(value=Intent.UPDATE, confidence=0.9, source=f"update phrase: {update.group()!r}")
+    parts = sentences(mail.text)
+    subject = _words(mail.subject)
+    in_confirmation_thread = bool(
+        _REPLY_SUBJECT.match(mail.subject) and _CONFIRMATION_THREAD.search(mail.subject)
+    ) or bool(_CONFIRMATION_THREAD.search(mail.quoted[:2000]))
+    cancel = update = signup = weak_signup = None
+    question = any("?" in s for s in parts)
+    for sentence in parts:
+        hedged = bool(_HEDGE.search(sentence)) or "?" in sentence or bool(_ALREADY.search(sentence))
+        if (m := _CANCEL.search(sentence)) and not cancel:
+            if _about_someone_else(sentence, m):
+                update = update or f"someone else's change: {m.group()!r}"
+            elif not re.search(r"\b(?:om|if)\b[^.]*$", sentence[: m.start()]) or "avanmäl" in m.group():
+                cancel = f"cancel phrase: {m.group()!r}"
+        if (m := _CHANGE.search(sentence)) and not update:
+            update = f"change phrase: {m.group()!r}"
+        elif (m := _ADDITION.search(sentence)) and not update:
+            update = f"addition: {m.group()!r}"
+        if (m := _SIGNUP.search(sentence)) and not signup:
+            if hedged:
+                weak_signup = weak_signup or f"hedged or asked: {m.group()!r}"
+            elif not _FIRST_PERSON.search(sentence) and sentence[: m.start()].strip(" ,!.-") not in _GREETINGS:
+                weak_signup = weak_signup or f"not the writer: {m.group()!r}"
+            else:
+                signup = f"sign-up phrase: {m.group()!r}"
+    if cancel and not signup:
+        return Found(value=Intent.CANCEL, confidence=0.95, source=cancel)
+    if cancel and signup:
+        return Found(value=Intent.CANCEL, confidence=0.6, source=f"both {cancel} and {signup}")
+    if update and (in_confirmation_thread or not signup or "change phrase" in update):
+        return Found(value=Intent.UPDATE, confidence=0.9, source=update)
     if signup:
-        return Found(value=Intent.SIGNUP, confidence=0.95, source=f"sign-up phrase: {signup.group()!r}")
-    if _FORM.search(mail.text):
+        if in_confirmation_thread:
+            return Found(value=Intent.UPDATE, confidence=0.85, source=f"in reply to a confirmation: {signup}")
+        return Found(value=Intent.SIGNUP, confidence=0.95, source=signup)
+    if _FORM.search(mail.text) and not question:
         return Found(value=Intent.SIGNUP, confidence=0.85, source="form-like details")
-    if subject and _SUBJECT_CANCEL.search(subject):
+    if not _REPLY_SUBJECT.match(mail.subject) and _SUBJECT_CANCEL.search(subject) and not question:
         return Found(value=Intent.CANCEL, confidence=0.85, source="subject says cancellation")
-    if _YES.match(own) and "?" not in own:
+    own = _words(mail.text)
+    if _YES.match(own) and not question:
         return Found(value=Intent.SIGNUP, confidence=0.85, source="a plain yes to the invitation")
-    if subject and _SUBJECT_SIGNUP.search(subject) and "?" not in own and len(own) < 400:
+    if weak_signup:
+        return Found(value=Intent.QUESTION, confidence=0.8, source=weak_signup)
+    if (
+        not _REPLY_SUBJECT.match(mail.subject)
+        and _SUBJECT_SIGNUP.search(subject)
+        and not question
+        and len(own) < 400
+        and not _ALREADY.search(own)
+    ):
         return Found(value=Intent.SIGNUP, confidence=0.75, source="subject says sign-up")
     if not own.strip():
         return Found(value=Intent.QUESTION, confidence=0.5, source="no text of the writer's own")

@@ -41,6 +41,7 @@ _ATTRIBUTION = re.compile(
     r"schreef|kirjoitti|skrev följande)\s*.{0,120}:\s*$",
     re.I,
 )
+_ATTRIBUTION_LIKE = re.compile(r"^\s*(?:on|den|le|am)\b|.*\d.*\b(?:wrote|skrev|schrieb)\b", re.I)
 _ATTRIBUTION_START = re.compile(r"^\s*(?:on|den)\s+\S.*\d", re.I)
 _ATTRIBUTION_END = re.compile(r"\b(?:wrote|skrev)\b.{0,120}:\s*$", re.I)
 _PHONE_FOOTER = re.compile(
@@ -67,6 +68,7 @@ CLOSINGS = (
     "hälsn",
     "många hälsningar",
     "varma hälsningar",
+    "hälsar",
     "allt gott",
     "ha det bra",
     "ha en fin dag",
@@ -99,14 +101,35 @@ CLOSINGS = (
     "yours",
     "kindly",
     "greetings",
-    "hälsar",
     "/",
 )
+_CLOSING_WORDS = "|".join(re.escape(c) for c in sorted(CLOSINGS, key=len, reverse=True))
+# A closing is the phrase alone ("Mvh", "Tack!") or followed by a name and maybe
+# an organisation ("Hälsningar Hussein Ali, Borlänge kommun", "/Kalle"); not
+# "Tack, jag kommer!", which is a sentence.
 _CLOSING = re.compile(
-    r"^\s*(?:" + "|".join(re.escape(c) for c in sorted(CLOSINGS, key=len, reverse=True)) + r")"
-    r"(?:[\s,.!:;-]*$|[\s,.!:;-]+\S.{0,40}$|(?<=/)\s*\w.{0,40}$)",
+    r"^\s*(?:"
+    + _CLOSING_WORDS
+    + r")(?:[\s,.!:;-]*$|[\s,.!:;/-]+(?P<rest>[A-ZÅÄÖÉÜ][^\n]{0,60})$|(?<=/)\s*(?P<slash>\w.{0,40})$)",
     re.I,
 )
+_CLOSING_PREFIX = re.compile(r"^\s*(?:" + _CLOSING_WORDS + r")(?=$|[\s,.!:;/-])[\s,.!:;/-]*", re.I)
+_NAME_START = re.compile(
+    r"^/?[A-ZÅÄÖÉÜ][\w'’.-]*(?:\s+(?:von |af |de |van )?[A-ZÅÄÖÉÜ][\w'’.-]*){0,3}\s*(?:[,|–-].{0,60})?$"
+)
+
+
+def strip_closing(line: str) -> str:
+    """ "Mvh Anna" becomes "Anna"; "Best regards," becomes ""."""
+    return _CLOSING_PREFIX.sub("", line, count=1).strip()
+
+
+def _is_closing(line: str) -> bool:
+    match = _CLOSING.match(line)
+    if not match:
+        return False
+    rest = match.group("rest")
+    return rest is None or bool(_NAME_START.match(rest.strip()))
 
 
 @dataclass(frozen=True)
@@ -147,6 +170,24 @@ def _quote_start(lines: list[str]) -> tuple[int, bool]:
     return len(lines), False
 
 
+def _bottom_posted(tail: list[str]) -> tuple[list[str], list[str]]:
+    """After an attribution line and its ``>`` block, text that follows is the writer's own."""
+    j = 1
+    while j < min(len(tail), 4) and not tail[j].lstrip().startswith(">") and not tail[j - 1].rstrip().endswith(":"):
+        j += 1  # the attribution wrapped over a few lines
+    k = j
+    while k < len(tail) and not tail[k].strip():
+        k += 1
+    if k >= len(tail) or not tail[k].lstrip().startswith(">"):
+        return [], tail  # no ">" block: everything below the attribution is quoted
+    while k < len(tail) and (tail[k].lstrip().startswith(">") or not tail[k].strip()):
+        k += 1
+    after = tail[k:]
+    if _quote_start(after)[0] < len(after):
+        after = after[: _quote_start(after)[0]]
+    return after, tail[: len(tail) - len(after)] if after else tail
+
+
 def _drop_quoted_lines(lines: list[str]) -> tuple[list[str], list[str]]:
     """Remove ``>``-quoted lines (bottom-posted or inline replies keep their own text)."""
     own, quoted = [], []
@@ -164,9 +205,39 @@ def _signature_start(lines: list[str]) -> int:
     # Only a closing near the end starts a signature: "Tack!" in the middle of
     # a message is just thanks.
     for i in content[-8:]:
-        if _CLOSING.match(lines[i]) and len(lines[i].strip()) <= 60:
+        if len(lines[i].strip()) <= 70 and _is_closing(lines[i]):
             return i
-    return len(lines)
+    return _trailing_block(lines, content)
+
+
+def _trailing_block(lines: list[str], content: list[int]) -> int:
+    """A signature without a closing: a last paragraph of short lines that starts with a name.
+
+    "Ingrid Karlsson / (blank) / Transportstyrelsen" and "Nora Lindberg /
+    Doktorand, Institutionen för ... / Uppsala universitet" sign many mails.
+    """
+    if len(content) < 2:
+        return len(lines)
+    # Walk back over the last paragraphs while they are short, signature-like
+    # lines; the earliest line there that is a name starts the signature.
+    start = None
+    previous = None
+    for index in reversed(content[-6:]):
+        line = lines[index].strip()
+        if len(line) > 70 or (previous is not None and index < previous - 2):
+            break
+        previous = index
+        first = line.lstrip("/").split(",")[0].strip()
+        if (
+            _NAME_START.match(line)
+            and len(line.split()) <= 6
+            and not line.endswith((".", "!", "?", ":"))
+            and re.match(r"^[A-ZÅÄÖÉÜ][\w'’.-]+(?:\s+[A-ZÅÄÖÉÜ][\w'’.-]+){0,3}$", first)
+        ):
+            start = index
+    if start is None or start == content[0]:
+        return len(lines)
+    return start
 
 
 def split_body(text: str) -> Split:
@@ -175,6 +246,9 @@ def split_body(text: str) -> Split:
     lines = [line for line in lines if not (_PHONE_FOOTER.match(line) and _PHONE_WORDS.search(line))]
     start, forwarded = _quote_start(lines)
     head, tail = lines[:start], lines[start:]
+    if tail and not forwarded and _ATTRIBUTION_LIKE.match(tail[0]):
+        after, tail = _bottom_posted(tail)
+        head = head + after
     head, inline_quoted = _drop_quoted_lines(head)
     sig = _signature_start(head)
     own = "\n".join(head[:sig]).strip()

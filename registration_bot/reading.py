@@ -196,6 +196,27 @@ def parse_sender(message: Message) -> tuple[str, str, str | None]:
     return address, name, problem
 
 
+def unflow(text: str, delsp: bool = False) -> str:
+    """Join the soft line breaks of ``format=flowed`` text (RFC 3676), as Thunderbird sends it."""
+    out: list[str] = []
+    current = ""
+    current_depth = -1
+    for line in text.replace("\r\n", "\n").split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffing
+        if current_depth == depth and current.endswith(" ") and current.rstrip() != "--":
+            current = (current[:-1] if delsp else current) + content
+        else:
+            if current_depth >= 0:
+                out.append(">" * current_depth + (" " if current_depth and current else "") + current)
+            current, current_depth = content, depth
+    if current_depth >= 0:
+        out.append(">" * current_depth + (" " if current_depth and current else "") + current)
+    return "\n".join(out)
+
+
 def _decode_part(part: Message) -> str:
     try:
         payload = part.get_payload(decode=True)
@@ -203,7 +224,10 @@ def _decode_part(part: Message) -> str:
         payload = None
     if not isinstance(payload, bytes):
         return ""
-    return decode_bytes(payload[: MAX_TEXT * 4], part.get_content_charset())
+    text = decode_bytes(payload[: MAX_TEXT * 4], part.get_content_charset())
+    if str(part.get_param("format", "")).lower() == "flowed" and part.get_content_type() == "text/plain":
+        text = unflow(text, str(part.get_param("delsp", "")).lower() == "yes")
+    return text
 
 
 def _body(message: Message) -> tuple[str, str, bool, list[str]]:

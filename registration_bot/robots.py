@@ -50,15 +50,18 @@ _REPORT_TYPES = {
     "message/feedback-report",
     "text/rfc822-headers",
 }
+# An automatic subject is the phrase as a prefix ("Automatiskt svar: Anmälan",
+# "[Auto-Reply] ...") or the whole subject; "Out of office next week - but sign
+# me up!" is a person writing.
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:"
-    r"autosvar|automatiskt svar|automatiskt meddelande|autosvar|frånvaro(?:meddelande)?|frånvarande|"
-    r"out of (?:the )?office|ooo\b|automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|"
+    r"^\s*[\[(]?\s*(?:"
+    r"autosvar|automatiskt svar|automatiskt meddelande|frånvaro(?:meddelande)?|frånvarande|"
+    r"out of (?:the )?office(?: auto ?reply)?|ooo|automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|"
     r"abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|risposta automatica|"
-    r"automatisch antwoord|automatisk svar|automatisk besked|poissaolo|vacation(?: reply| notice)?\s*:|"
-    r"away from (?:the )?office|on vacation\s*:|auto:|\[?auto[- ]generated\]?|"
-    r"läst:|read:|not read:|oläst:|read receipt|läskvitto"
-    r")",
+    r"automatisch antwoord|automatisk svar|automatisk besked|poissaolo|vacation(?: reply| notice| response)?|"
+    r"away from (?:the )?office|on vacation|auto|auto[- ]generated|"
+    r"läst|read|not read|oläst|read receipt|läskvitto"
+    r")\s*(?:[:\])]|$)",
     re.I,
 )
 _BOUNCE_SUBJECT = re.compile(

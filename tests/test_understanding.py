@@ -1,0 +1,43 @@
+"""The reader against the labelled messages: per-field accuracy bars (issue 3).
+
+The labelled set in tests/data/messages was written blind to the reader.
+The report (with a confusion table) is printed, so a regression shows where
+it is; run ``python tests/understanding_eval.py`` for every miss.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from understanding_eval import DATA, evaluate
+
+BARS = {"intent": 0.97, "name": 0.95, "organisation": 0.90, "seats": 0.95, "diet": 0.95}
+
+
+@pytest.fixture(scope="module")
+def report():
+    result = evaluate(DATA)
+    print("\n" + result.table())
+    return result
+
+
+def test_the_labelled_set_is_large_and_varied() -> None:
+    import json
+
+    labels = json.loads((DATA / "labels.json").read_text("utf-8"))
+    assert len(labels) >= 150
+    languages = {label["language"] for label in labels.values()}
+    clients = {label["client"] for label in labels.values()}
+    assert languages == {"sv", "en"}
+    assert {"outlook", "gmail", "apple_mail", "iphone", "android"} <= clients
+
+
+@pytest.mark.parametrize("field", sorted(BARS))
+def test_field_accuracy_meets_its_bar(report, field: str) -> None:
+    score = report.fields[field]
+    assert score.total > 0
+    assert score.rate >= BARS[field], f"{field}: {score.rate:.1%} < {BARS[field]:.0%}\n" + "\n".join(score.misses)
+
+
+def test_no_non_sign_up_is_ever_registered(report) -> None:
+    assert report.wrongly_registered == []
