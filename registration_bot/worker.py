@@ -124,7 +124,7 @@ class Worker:
             if self.stop.is_set():
                 break
             if uid in bodies:
-                state, dest, row = self._process(uidvalidity, uid, bodies[uid])
+                state, dest, row = self.process_message(uidvalidity, uid, bodies[uid])
             elif uid in headers:
                 state, dest, row = self._oversized(uidvalidity, uid, headers[uid], sizes[uid])
             else:
@@ -172,7 +172,7 @@ class Worker:
             else imap.processed_folder
         )
 
-    def _process(self, uidvalidity: int, uid: int, raw: bytes) -> tuple[str, str, int]:
+    def process_message(self, uidvalidity: int, uid: int, raw: bytes) -> tuple[str, str, int]:
         """Read, classify, decide and record one message; never raises for bad mail."""
         ident = Ident(self.settings.imap.folder, uidvalidity, uid, hashlib.sha256(raw).hexdigest(), len(raw))
         mail = None
