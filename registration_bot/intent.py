@@ -59,7 +59,7 @@ _ADDITION = re.compile(
     r"(?:(?:också|även|also)\s+)(?:gärna\s+)?(?:like to\s+)?(?:följa med|komma|vara med|come|join|attend)"
 )
 _SIGNUP = re.compile(
-    r"anmäl(?:a|er)? (?:mig|oss|härmed|gärna|också|även)|anmäler (?:mig|oss|härmed)|(?:vill|ska|skulle) (?:gärna |också |även |jättegärna |väldigt gärna )?"
+    r"\banmäl(?:a|er)? (?:mig|oss|härmed|gärna|också|även)|\banmäler (?:mig|oss|härmed)|(?:vill|ska|skulle) (?:gärna |också |även |jättegärna |väldigt gärna )?"
     r"(?:vilja )?(?:anmäla|delta|vara med|komma|närvara|medverka|boka|registrera|gå)|"
     r"räkna med (?:mig|oss)|räkna in (?:mig|oss)|(?:jag|vi) (?:är|e) med|"
     r"(?:jag|vi) (?:kommer|deltar|är på|ses där|närvarar)\b|kommer gärna|deltar gärna|är gärna med|gärna med\b|"
@@ -72,6 +72,7 @@ _SIGNUP = re.compile(
     r"save (?:me|us) a (?:seat|spot)|reserve (?:a|me a) (?:seat|spot)|(?:book|put) me (?:in|down)|"
     r"\brsvp yes\b|\bi accept\b|happy to (?:attend|join|come)|(?:i|we)'d love to come|"
     r"would (?:like|love) to (?:attend|join|come|register|participate)|^hänger på\b|hänger (?:gärna )?med\b|"
+    r"\bvi (?:blir|är|kommer) (?:\d{1,2}|två|tre|fyra|fem|sex|sju|åtta)\b|\bwe(?:'ll| will) be (?:\d{1,2}|two|three|four|five)\b|"
     r"(?:^|[.!]\s*)(?:gärna|absolut|självklart)[!.]|hoppas få komma|vill hemskt gärna"
 )
 _YES = re.compile(
