@@ -210,12 +210,28 @@ def lock_file(path: Path) -> Path:
     return path.with_name("~$" + path.name)
 
 
-def save_atomically(book: Workbook, path: Path, versions_kept: int = 5) -> None:
-    """Write to a temporary file, fsync, keep the old version, then rename into place."""
+def check_writable(path: Path) -> None:
+    """Refuse to replace a workbook that someone has open in Excel."""
     if lock_file(path).exists():
         raise WorkbookError(
             f"{path.name} is open in Excel ({lock_file(path).name} exists); it will be written when closed"
         )
+
+
+def _discard(book: Workbook) -> None:
+    """Finish a write-only workbook that will not be saved, so its row writers close cleanly."""
+    for sheet in book.worksheets:
+        if not getattr(sheet, "closed", True):
+            sheet.close()
+
+
+def save_atomically(book: Workbook, path: Path, versions_kept: int = 5) -> None:
+    """Write to a temporary file, fsync, keep the old version, then rename into place."""
+    try:
+        check_writable(path)
+    except WorkbookError:
+        _discard(book)
+        raise
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
@@ -268,3 +284,19 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_workbook(path: Path, registrations: list[dict], review: list[dict], language: Language, zone: ZoneInfo,
+                   versions_kept: int = 5) -> None:
+    """Rebuild the workbook at ``path``; any I/O failure is a :class:`WorkbookError`, never a broken file.
+
+    A write-only workbook streams its rows to temporary files while it is
+    built, so a full disk can fail the build as well as the save.
+    """
+    check_writable(path)
+    organiser = read_organiser_columns(path)
+    try:
+        book = build(registrations, review, language, zone, organiser)
+    except OSError as exc:
+        raise WorkbookError(f"cannot build the workbook: {exc.strerror or exc}") from None
+    save_atomically(book, path, versions_kept)

@@ -29,7 +29,7 @@ from .record import Ident, Recorder
 from .robots import classify
 from .settings import Settings
 from .textutil import one_line
-from .workbook import WorkbookError, build, read_organiser_columns, save_atomically
+from .workbook import WorkbookError, write_workbook
 
 log = logging.getLogger(__name__)
 
@@ -240,17 +240,15 @@ class Worker:
         version = self.ledger.get_meta("state_version")
         if not force and path is None and version == self.ledger.get_meta("workbook_version") and target.exists():
             return "unchanged"
-        registrations = [dict(r) for r in self.ledger.registrations()]
-        review = [dict(r) for r in self.ledger.review_rows()]
-        book = build(
-            registrations,
-            review,
-            self.settings.event.language,
-            self.settings.event.zone,
-            read_organiser_columns(target),
-        )
         try:
-            save_atomically(book, target, self.settings.workbook.versions_kept)
+            write_workbook(
+                target,
+                [dict(r) for r in self.ledger.registrations()],
+                [dict(r) for r in self.ledger.review_rows()],
+                self.settings.event.language,
+                self.settings.event.zone,
+                self.settings.workbook.versions_kept,
+            )
         except WorkbookError as exc:
             log.warning("workbook not written: %s", exc)
             with self.ledger.transaction():
