@@ -1,9 +1,11 @@
 """The ``registration-bot`` command: demo, run, poll, export, status, check.
 
-Exit codes: 0 done; 1 a server could not be used (login refused, unreachable,
-workbook not written); 2 the configuration (or the command line) is wrong;
-3 another instance holds the state file. A failure prints one line naming
-its cause on stderr.
+Exit codes: 0 done; 1 a server could not be used (an IMAP or SMTP login
+refused, a server unreachable) or ``export`` could not write the workbook;
+2 the configuration (or the command line) is wrong; 3 another instance holds
+the state file. A failure prints one line naming its cause on stderr. A
+workbook that ``poll`` cannot write now (open in Excel) is not a failure:
+it is written on a later cycle and ``status`` says so.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
     finally:
         lock.release()
     print(f"poll: {report.summary()}")
+    if report.outbox.paused:
+        raise Fail(EXIT_FAILED, f"SMTP login failed; sending is paused: {report.outbox.paused}")
     return EXIT_OK
 
 

@@ -162,6 +162,6 @@ def build_message(
     msg["Auto-Submitted"] = "auto-replied"
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = ours
-    msg["Content-Language"] = language
     msg.set_content(rendered.body, charset="utf-8")
+    msg["Content-Language"] = language  # after set_content, which drops every Content-* header
     return msg

@@ -61,16 +61,13 @@ _SEATS_TOTAL = [
         + _NUM
         + r"\b(?! (?:dagar|days|veckor|timmar|hours|weeks|år|years))"
     ),
+    re.compile(r"\b(?:make (?:it|that)|gör det till|ändra till|change (?:it|that) to) " + _NUM + r"\b"),
+    re.compile(r"\b" + _NUM + r" (?:instead of|istället för|i stället för) (?:\d{1,2}|en|ett|one|two|två|tre|three)\b"),
+    re.compile(r"\b(?:party of|a team of|team of|a group of|ett gäng på|en grupp på|ett team på) " + _NUM + r"\b"),
     re.compile(
-        r"\b"
-        + _NUM
-        + r" (?:personer|pers|st|stycken|deltagare|people|persons|attendees|participants|platser|seats|of us)\b"
+        r"\b" + _NUM + r" (?:personer|pers|st|stycken|deltagare|people|persons|attendees|participants|platser|seats)\b"
     ),
-    re.compile(
-        r"\b(?:party of|plats(?:er)? för|seats? for|tickets? for|boka|a team of|ett gäng på|en grupp på) "
-        + _NUM
-        + r"\b"
-    ),
+    re.compile(r"\b(?:plats(?:er)? för|seats? for|tickets? for|boka) " + _NUM + r"\b"),
     re.compile(r"\bvi (?:kommer|blir) " + _NUM + r" (?:från|st|stycken)\b"),
 ]
 _SEATS_PLUS = [
@@ -116,32 +113,45 @@ def seats(text: str) -> Found[int | None]:
     return Found(value=1, confidence=0.9, source="no companions mentioned")
 
 
-_GUEST = re.compile(
-    r"(?P<name>[A-ZÅÄÖÉÜ][\w'’-]+(?:\s+(?:von |af |de |van )?[A-ZÅÄÖÉÜ][\w'’-]+){0,3})?\s*[(<\[]?\s*(?:mailto:)?"
-    r"(?P<addr>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)\s*[)>\]]?(?:\s*\((?P<after>[^()@]{2,60})\))?"
+_ADDRESS_IN_TEXT = re.compile(r"(?:mailto:)?(?P<addr>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
+_NAME_BEFORE = re.compile(
+    r"(?P<name>[A-ZÅÄÖÉÜ][\w'’-]+(?:[ \t]+(?:von |af |de |van )?[A-ZÅÄÖÉÜ][\w'’-]+){0,3})"
+    r"(?P<me>[ \t]*\((?:jag|me|i|mig själv|myself)\))?[ \t]*[,:(<\[–-]?[ \t]*$"
 )
+_NAME_AFTER = re.compile(r"^[ \t]*[)>\]]?[ \t]*\((?P<name>[^()@\n]{2,60})\)")
 _GUEST_CONTEXT = re.compile(
-    r"kolleg|colleague|också|även|\bsamt\b|\boch\b|\band\b|\balso\b|följande|following|anmäla|register|sign up|coworker|medarbetare|chef|boss",
+    r"kolleg|colleague|också|även|\bsamt\b|\boch\b|\band\b|\balso\b|följande|following|anmäla|register|sign up|"
+    r"coworker|medarbetare|chef|boss|\boss\b|\bus\b|\bteam\b",
     re.I,
 )
 
 
-def guests(mail: InboundMail, ours: set[str]) -> tuple[Guest, ...]:
-    """Other people the writer registers by name and address."""
+def guests(mail: InboundMail, ours: set[str], writer: str = "") -> tuple[Guest, ...]:
+    """Other people the writer registers by name and address, each to get a row of their own.
+
+    An address with a name beside it ("Per Persson (per@x.se)", a list line
+    "- Mikael Dahl, mikael.dahl@x.se") is a guest, as is a bare address after
+    words such as "kollega" or "also". An address beside the writer's own
+    name ("Anna Svensson (jag), anna.privat@x.se") is the writer's.
+    """
     found: list[Guest] = []
     sender = (mail.sender or "").lower()
-    for match in _GUEST.finditer(mail.text):
+    for match in _ADDRESS_IN_TEXT.finditer(mail.text):
         addr = match.group("addr").lower().rstrip(".")
         if addr == sender or addr in ours or any(g.email == addr for g in found):
             continue
-        context = mail.text[max(0, match.start() - 120) : match.start()]
-        if not _GUEST_CONTEXT.search(context + (match.group("name") or "")):
-            continue
-        person = (match.group("name") or match.group("after") or "").strip()
+        line_start = mail.text.rfind("\n", 0, match.start()) + 1
+        before = _NAME_BEFORE.search(mail.text[line_start : match.start()])
+        after = _NAME_AFTER.match(mail.text[match.end() : match.end() + 80])
+        person = (before.group("name") if before else "") or (after.group("name").strip() if after else "")
         person = re.sub(r"^(?:Min|My|Our|Vår|Och|And|Kollega|Kollegan|Colleague)\s+", "", person)
+        if (before and before.group("me")) or (person and writer and fold(person) == fold(writer)):
+            continue  # the writer's own other address
         if not is_name_like(person, 4):
-            person = name_from_address(addr)
-        found.append(Guest(name=fix_case(person) if person else addr, email=addr))
+            person = ""
+        if not person and not _GUEST_CONTEXT.search(mail.text[: match.start()]):
+            continue
+        found.append(Guest(name=fix_case(person) if person else name_from_address(addr) or addr, email=addr))
     return tuple(found)
 
 
@@ -150,7 +160,7 @@ def extract(mail: InboundMail, default_language: Language, ours: set[str] | froz
     signature = Signature(signature_lines(mail), mail.display_name)
     person = name(mail, signature)
     org, suggested = organisation(mail, signature, person.value)
-    extra = guests(mail, set(ours))
+    extra = guests(mail, set(ours), person.value)
     diet_found, diet_words = diet(mail.text, extra)
     seat_count = seats(mail.text)
     if extra and seat_count.value and seat_count.value > 1:

@@ -68,6 +68,10 @@ _LABEL_NONE = re.compile(r"^(?:nej|ingen|inga|none|no|n/a|na|-|–|nope|nothing|
 _NO_LONGER = re.compile(
     r"(?:inte längre|no longer|i stället för|istället för|instead of|inte|not) (?:\w+ ){0,1}?(vegan\w*|vegetari\w*)"
 )
+_NOT_NEEDED = re.compile(
+    r"not an allergy|inte (?:en )?allergi|just a preference|bara (?:en )?preferens|no need to plan|"
+    r"behöver inte (?:ta hänsyn|planera)|inget ni behöver"
+)
 _CLAUSE = re.compile(r"(?<=[.!?;\n])\s*|,\s+|\s+(?:men|but|medan|while|och|and)\s+")
 
 
@@ -85,6 +89,8 @@ def _categories(clause: str) -> set[str]:
     for match in _NO_LONGER.finditer(clause):
         found.discard("vegan" if match.group(1).startswith("vegan") else "vegetarian")
     leftover = _SPECIFIC.sub("", clause)
+    if found & {"nut_allergy", "gluten_free", "lactose_free"} and not re.search(r"\b(?:" + _FOODS + r")\b", leftover):
+        leftover = ""  # "Allergies: peanuts and tree nuts." names its allergy already
     if _OTHER.search(leftover) and not re.search(
         r"\b(?:ingen|inga|no|none|inte några|not any)\b[^.]*allergi", leftover
     ):
@@ -108,10 +114,16 @@ def diet(text: str, guests: tuple[Guest, ...] = ()) -> tuple[Found[tuple[str, ..
     if label and _LABEL_NONE.match(fold(label.group(1)).strip()):
         return Found(value=(), confidence=0.95, source="diet line says none"), one_line(label.group(0), 200)
     others = {fold(g.name.split()[0]) for g in guests if g.name}
+    addresses = {g.email for g in guests}
     found: set[str] = set()
     said_none = False
     words: list[str] = []
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        if any(a in sentence.lower() for a in addresses):
+            continue  # "- Mikael Dahl, mikael.dahl@x.se – vegetarian": the guest's own row
+        if _NOT_NEEDED.search(fold(sentence)):
+            said_none = said_none or bool(_NONE.search(fold(sentence)))
+            continue  # "not an allergy, so no need to plan for it"
         in_sentence: set[str] = set()
         for clause in _CLAUSE.split(sentence):
             folded = fold(clause)

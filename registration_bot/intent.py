@@ -24,7 +24,9 @@ _HEDGE = re.compile(
     r"funderar på|fundera på|tänker (?:kanske|eventuellt)|kanske|eventuellt|möjligen|innan (?:jag|vi) kan|"
     r"skulle (?:kunna )?vilja veta|undrar (?:om|hur|när|var|vad)|\bmight\b|\bmaybe\b|\bperhaps\b|\bconsidering\b|"
     r"thinking (?:about|of)|\bif so\b|\bbefore i\b|wondering|would like to know|"
-    r"vem ska man|om man vill|if one wants|how do i|hur gör (?:jag|man)"
+    r"vem ska man|om man vill|if one wants|how do i|hur gör (?:jag|man)|vet inte om|osäker på om|"
+    r"not sure (?:if|whether)|don't know (?:if|whether|yet)|unsure|\bprobably\b|troligen|förmodligen|"
+    r"can't decide|kan inte bestämma"
 )
 _ALREADY = re.compile(
     r"har (?:redan )?anmält|redan anmäld|already (?:signed up|registered)|have (?:already )?registered|"
@@ -35,7 +37,7 @@ _CANCEL = re.compile(
     r"lämna(?:r)? återbud|återbud|avboka|avstå|hoppa(?:r)? av|backa ur|tacka(?:r)? nej|"
     r"\b(?:kan|kommer|hinner|har möjlighet|går|får|kunna)(?: \w+){0,3} (?:inte|ej)(?: \w+){0,3} "
     r"(?:komma|delta|närvara|vara med|medverka|dyka upp|följa med|gå)|"
-    r"\b(?:inte|ej) (?:längre )?(?:möjlighet|kunna|komma|delta)|kommer (?:tyvärr )?inte\b|"
+    r"\b(?:inte|ej) (?:längre )?(?:möjlighet|kunna|komma|delta)|kommer (?:tyvärr )?inte(?! från| ifrån| heller från)\b|"
     r"\bcancel|unregister|deregister|withdraw|remove (?:me|my (?:name|registration|sign[- ]?up))|take me off|"
     r"(?:can'?t|cannot|can not|won'?t be able to|will not be able to|unable to|not able to|no longer able to) "
     r"(?:make it|attend|come|join|participate|be there|go)|"
@@ -72,6 +74,7 @@ _SIGNUP = re.compile(
     r"save (?:me|us) a (?:seat|spot)|reserve (?:a|me a) (?:seat|spot)|(?:book|put) me (?:in|down)|"
     r"\brsvp yes\b|\bi accept\b|happy to (?:attend|join|come)|(?:i|we)'d love to come|"
     r"would (?:like|love) to (?:attend|join|come|register|participate)|^hänger på\b|hänger (?:gärna )?med\b|"
+    r"\b(?:me|jag|mig) (?:plus|\+) (?:one|1|en|ett)\b|"
     r"\bvi (?:blir|är|kommer) (?:\d{1,2}|två|tre|fyra|fem|sex|sju|åtta)\b|\bwe(?:'ll| will) be (?:\d{1,2}|two|three|four|five)\b|"
     r"(?:^|[.!]\s*)(?:gärna|absolut|självklart)[!.]|hoppas få komma|vill hemskt gärna"
 )

@@ -124,13 +124,15 @@ class Outbox:
             "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'retry') AND next_attempt_at <= ?", (now_iso(),)
         ).fetchone()[0]
 
-    def _claim(self) -> dict | None:
+    def _claim(self, after_id: int) -> dict | None:
+        """Claim the next due row after ``after_id``: one pass over the queue per flush, so a
+        row that just failed is not retried at once, however short its backoff."""
         with self.ledger.transaction() as db:
             row = db.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?"
                 " WHERE id = (SELECT id FROM outbox WHERE state IN ('queued', 'retry') AND next_attempt_at <= ?"
-                " ORDER BY id LIMIT 1) RETURNING id, recipient, message_id, payload, attempts, created_at",
-                (now_iso(), now_iso()),
+                " AND id > ? ORDER BY id LIMIT 1) RETURNING id, recipient, message_id, payload, attempts, created_at",
+                (now_iso(), now_iso(), after_id),
             ).fetchone()
         return dict(row) if row else None
 
@@ -203,11 +205,13 @@ class Outbox:
         self._clear_outage()
         interval = 60.0 / self.settings.rate_per_minute
         last = 0.0
+        after_id = 0
         try:
             while not (stop and stop.is_set()):
-                row = self._claim()
+                row = self._claim(after_id)
                 if row is None:
                     break
+                after_id = row["id"]
                 wait = last + interval - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)

@@ -24,6 +24,17 @@ _ROBOT_LOCALS = re.compile(
     re.I,
 )
 _ROBOT_WORD = re.compile(r"mailer[-_.]?daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
+# Ticket systems acknowledge every mail: "[Request received]", "Ticket #4821 created".
+_TICKET_SUBJECT = re.compile(
+    r"^\s*\[?(?:request received|ticket received|we(?:'ve| have) received|ärende (?:mottaget|registrerat)|"
+    r"ticket #?\d+|ärende(?:nummer)? #?\d+|case #?\d+)",
+    re.I,
+)
+_TICKET_BODY = re.compile(
+    r"##- please type your reply above this line -##|your (?:request|ticket|case) (?:\(\d+\) |#?\d+ )?has been "
+    r"(?:received|created)|ditt ärende (?:har )?(?:tagits emot|registrerats)",
+    re.I,
+)
 _BOUNCE_ANYWHERE = re.compile(
     r"delivery (?:status notification|failed|failure)|undeliverable|could not be delivered|non remis|"
     r"returned mail|kunde inte levereras|gick inte att leverera|awaits moderator approval",
@@ -122,6 +133,8 @@ def classify(mail: InboundMail, our_addresses: Iterable[str]) -> Verdict:
         return Verdict(automatic=True, reason="spam: X-Spam-Flag: YES")
     if any(v.lower().startswith("yes") for v in _values(mail, "x-spam-status")):
         return Verdict(automatic=True, reason="spam: X-Spam-Status: Yes")
+    if _TICKET_SUBJECT.match(mail.subject) or _TICKET_BODY.search(mail.text[:2000]):
+        return Verdict(automatic=True, reason="auto-reply: a ticket system's acknowledgement")
     if _AUTO_SUBJECT.match(mail.subject):
         return Verdict(automatic=True, reason="auto-reply: subject looks automatic")
     if _BOUNCE_SUBJECT.match(mail.subject) or _BOUNCE_ANYWHERE.search(mail.subject):

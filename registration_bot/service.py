@@ -131,7 +131,8 @@ class Service:
         signal.signal(signal.SIGINT, self._on_signal)
         log.info("registration-bot running: polling %s every %d s", self.settings.imap.folder, schedule.poll_seconds)
         try:
-            self.scheduler.start()
+            if not self.stop.is_set():  # a signal may have come before the scheduler started
+                self.scheduler.start()
         finally:
             self.worker.close()
         log.info("registration-bot stopped")

@@ -13,10 +13,12 @@ cell, and characters that Excel's XML cannot hold are removed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -233,6 +235,10 @@ def save_atomically(book: Workbook, path: Path, versions_kept: int = 5) -> None:
         _discard(book)
         raise
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 600:
+                stale.unlink()  # left by a save that was killed
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -286,8 +292,14 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_workbook(path: Path, registrations: list[dict], review: list[dict], language: Language, zone: ZoneInfo,
-                   versions_kept: int = 5) -> None:
+def write_workbook(
+    path: Path,
+    registrations: list[dict],
+    review: list[dict],
+    language: Language,
+    zone: ZoneInfo,
+    versions_kept: int = 5,
+) -> None:
     """Rebuild the workbook at ``path``; any I/O failure is a :class:`WorkbookError`, never a broken file.
 
     A write-only workbook streams its rows to temporary files while it is

@@ -103,7 +103,10 @@ def test_two_from_headers_are_never_answered() -> None:
 
 def test_header_injection_through_encoded_words_is_flattened() -> None:
     """CVE-2024-6923: a CR LF inside an encoded word must not become a header line."""
-    raw = b"From: =?utf-8?q?Eve=0D=0ABcc:_victim@x.se?= <eve@x.se>\r\nSubject: =?utf-8?q?Hi=0D=0AX-Evil:_1?=\r\n\r\nhej\r\n"
+    raw = (
+        b"From: =?utf-8?q?Eve=0D=0ABcc:_victim@x.se?= <eve@x.se>\r\n"
+        b"Subject: =?utf-8?q?Hi=0D=0AX-Evil:_1?=\r\n\r\nhej\r\n"
+    )
     mail = read_message(raw)
     assert "\n" not in mail.display_name and "\r" not in mail.display_name
     assert "\n" not in mail.subject and "\r" not in mail.subject
@@ -173,8 +176,11 @@ def test_html_to_text_marks_blockquotes_and_skips_hidden_parts() -> None:
 @pytest.mark.parametrize(
     ("body", "own"),
     [
-        ("Ja!\n/Kalle\n\n________________________________\nFrån: DIGG <info@digg.se>\nSkickat: den 26 nov\n"
-         "Till: Kalle\nÄmne: Inbjudan\nAvanmäl här", "Ja!"),
+        (
+            "Ja!\n/Kalle\n\n________________________________\nFrån: DIGG <info@digg.se>\nSkickat: den 26 nov\n"
+            "Till: Kalle\nÄmne: Inbjudan\nAvanmäl här",
+            "Ja!",
+        ),
         ("Count me in.\n\nOn Thu, 26 Nov 2026 at 09:12, DIGG <a@b.se> wrote:\n> Cancel here", "Count me in."),
         ("Räkna med mig\n\n26 nov. 2026 kl. 09:12 skrev DIGG <a@b.se>:\n\n> Avanmäl", "Räkna med mig"),
         ("> Anmäl dig här\n\nRäkna med mig!", "Räkna med mig!"),
