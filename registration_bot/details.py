@@ -14,7 +14,9 @@ from .diet import diet
 from .intent import classify_intent
 from .models import Extraction, Found, Guest, InboundMail, Language
 from .names import fix_case, is_name_like, name_from_address
-from .people import Signature, name, organisation, signature_lines
+from .organisations import organisation
+from .people import name
+from .signature import Signature, signature_lines
 from .textutil import fold
 
 _NUMBERS = {

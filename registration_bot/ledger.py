@@ -211,6 +211,8 @@ class Ledger:
         ).fetchall()
 
     def mark_moved(self, row_ids: list[int]) -> None:
+        if not row_ids:
+            return
         with self.transaction():
             self.db.executemany("UPDATE messages SET moved = 1 WHERE id = ?", [(i,) for i in row_ids])
 

@@ -13,12 +13,7 @@ cell, and characters that Excel's XML cannot hold are removed.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import shutil
-import tempfile
-import time
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .atomic import replace_atomically
 from .compose import DIET_NAMES
 from .models import Language
 
@@ -228,68 +224,16 @@ def _discard(book: Workbook) -> None:
 
 
 def save_atomically(book: Workbook, path: Path, versions_kept: int = 5) -> None:
-    """Write to a temporary file, fsync, keep the old version, then rename into place."""
+    """Save ``book`` over ``path`` without ever leaving a broken file (see :mod:`atomic`)."""
     try:
         check_writable(path)
     except WorkbookError:
         _discard(book)
         raise
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            if time.time() - stale.stat().st_mtime > 600:
-                stale.unlink()  # left by a save that was killed
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
     try:
-        # mkstemp makes the file 0600; the organiser's share needs the old mode.
-        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            book.save(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists() and versions_kept:
-            _keep_version(path, versions_kept)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        replace_atomically(path, book.save, versions_kept=versions_kept)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise WorkbookError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def versions_dir(path: Path) -> Path:
-    return path.with_name(path.stem + ".versions")
-
-
-def _keep_version(path: Path, keep: int) -> None:
-    folder = versions_dir(path)
-    folder.mkdir(exist_ok=True)
-    stamp = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y%m%d-%H%M%S-%f")
-    target = folder / f"{path.stem}-{stamp}{path.suffix}"
-    if not target.exists():
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copy2(path, target)
-    old = sorted(folder.glob(f"{path.stem}-*{path.suffix}"))
-    for stale in old[: max(0, len(old) - keep)]:
-        stale.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_workbook(

@@ -131,7 +131,17 @@ class Worker:
                 continue  # vanished meanwhile (moved or expunged by a person)
             states[state] += 1
             done.setdefault(dest, []).append((uid, row))
-        for dest, items in done.items():
+        self.ledger.mark_moved(self._move(box, done))
+        return states
+
+    def _move(self, box: Mailbox, by_destination: dict[str, list[tuple[int, int]]]) -> list[int]:
+        """Move recorded messages out of the inbox; return the ledger rows now moved.
+
+        A refused MOVE is logged and retried on a later cycle (the ledger row
+        says where the message belongs); a lost connection ends the cycle.
+        """
+        moved: list[int] = []
+        for dest, items in by_destination.items():
             try:
                 box.move([uid for uid, _ in items], dest)
             except MailboxUnavailable:
@@ -139,8 +149,8 @@ class Worker:
             except MailboxError as exc:
                 log.warning("could not move %d message(s) to %s: %s; will retry", len(items), dest, exc)
                 continue
-            self.ledger.mark_moved([row for _, row in items])
-        return states
+            moved += [row for _, row in items]
+        return moved
 
     def _retry_moves(self, box: Mailbox, uidvalidity: int) -> None:
         pending = self.ledger.unmoved(self.settings.imap.folder, uidvalidity)
@@ -152,17 +162,7 @@ class Worker:
         for row in pending:
             if row["uid"] in present:
                 by_dest.setdefault(row["destination"], []).append((row["uid"], row["id"]))
-        for dest, items in by_dest.items():
-            try:
-                box.move([uid for uid, _ in items], dest)
-            except MailboxUnavailable:
-                raise
-            except MailboxError as exc:
-                log.warning("still cannot move %d message(s) to %s: %s", len(items), dest, exc)
-                continue
-            gone += [row for _, row in items]
-        if gone:
-            self.ledger.mark_moved(gone)
+        self.ledger.mark_moved(gone + self._move(box, by_dest))
 
     def _destination(self, decision: Decision) -> str:
         imap = self.settings.imap

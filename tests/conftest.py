@@ -74,9 +74,9 @@ def dovecot(dovecot_dir: Path) -> Iterator[devservers.Dovecot]:
 @pytest.fixture
 def dovecot_tls(dovecot_dir: Path, tls_files: devservers.TlsFiles) -> Iterator[devservers.Dovecot]:
     """Like ``dovecot`` but IMAPS only; clients verify against ``.ca_file``."""
-    server = devservers.Dovecot(dovecot_dir, USERS, tls=True,
-                                tls_cert=(tls_files.cert_file, tls_files.key_file),
-                                ca_file=tls_files.ca_file)
+    server = devservers.Dovecot(
+        dovecot_dir, USERS, tls=True, tls_cert=(tls_files.cert_file, tls_files.key_file), ca_file=tls_files.ca_file
+    )
     with server:
         yield server
 

@@ -18,8 +18,12 @@ from registration_bot.devservers import dovecot_available
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("demo") / "demo-output"
-    done = subprocess.run([sys.executable, "-m", "registration_bot", "demo", "--output", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "registration_bot", "demo", "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return out, done.stdout
 
@@ -64,9 +68,19 @@ def test_libreoffice_opens_the_demo_workbook(demo, tmp_path: Path) -> None:
             pytest.fail("LibreOffice (soffice) is not installed; CI=true, so this test may not be skipped")
         pytest.skip("LibreOffice (soffice) is not installed")
     done = subprocess.run(
-        [binary, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "csv",
-         "--outdir", str(tmp_path), str(out / "attendees.xlsx")],
-        capture_output=True, text=True, timeout=180,
+        [
+            binary,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path),
+            str(out / "attendees.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     csv = tmp_path / "attendees.csv"
     assert done.returncode == 0 and csv.exists(), done.stderr

@@ -21,9 +21,11 @@ from imapclient.exceptions import LoginError
 from registration_bot import devservers
 from registration_bot.devservers import DROP, Dovecot, SmtpSink
 
-RAW = (b"From: Ada <ada@example.com>\r\nTo: anmalan@example.org\r\n"
-       b"Subject: Registration Ada\r\nMessage-ID: <ada-1@example.com>\r\n\r\n"
-       b"Name: Ada Lovelace\r\n")
+RAW = (
+    b"From: Ada <ada@example.com>\r\nTo: anmalan@example.org\r\n"
+    b"Subject: Registration Ada\r\nMessage-ID: <ada-1@example.com>\r\n\r\n"
+    b"Name: Ada Lovelace\r\n"
+)
 
 
 def make_message(to: str = "ada@example.com", subject: str = "Confirmed") -> EmailMessage:
@@ -69,15 +71,15 @@ def test_wrong_password_is_refused(dovecot: Dovecot) -> None:
         c.shutdown()
 
 
-def test_tls_login_verifies_the_test_ca(dovecot_tls: Dovecot,
-                                        tls_files: devservers.TlsFiles) -> None:
+def test_tls_login_verifies_the_test_ca(dovecot_tls: Dovecot, tls_files: devservers.TlsFiles) -> None:
     assert dovecot_tls.ca_file == tls_files.ca_file
     dovecot_tls.append("anmalan@example.org", RAW)
     assert len(inbox_uids(dovecot_tls)) == 1
     # The system trust store does not know the throwaway CA ...
     with pytest.raises(ssl.SSLCertVerificationError):
-        imapclient.IMAPClient(dovecot_tls.host, dovecot_tls.port, ssl=True,
-                              ssl_context=ssl.create_default_context(), timeout=5)
+        imapclient.IMAPClient(
+            dovecot_tls.host, dovecot_tls.port, ssl=True, ssl_context=ssl.create_default_context(), timeout=5
+        )
     # ... and the right CA still rejects a name the certificate was not issued for.
     with socket.create_connection((dovecot_tls.host, dovecot_tls.port), timeout=5) as raw:
         with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
@@ -132,8 +134,10 @@ def _nobody_python() -> list[str] | None:
         if not candidate:
             continue
         probe = subprocess.run(
-            ["runuser", "-u", "nobody", "--", candidate, "-c",
-             "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+            ["runuser", "-u", "nobody", "--", candidate, "-c", "import sys; print(sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
         if probe.returncode == 0 and probe.stdout.strip() == str(sys.version_info[:2]):
             return ["runuser", "-u", "nobody", "--", candidate]
     return None
@@ -162,19 +166,23 @@ def test_dovecot_runs_without_root(tmp_path: Path) -> None:
     else:
         command, base = [sys.executable], tmp_path
     site = [p for p in sys.path if p.endswith("site-packages")]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(devservers.__file__).parents[2]),
-                                                       *site]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(devservers.__file__).parents[2]), *site]))
     try:
-        done = subprocess.run([*command, "-W", "error", "-c", script, str(base / "w")],
-                              env=env, capture_output=True, text=True, timeout=60, cwd=base)
+        done = subprocess.run(
+            [*command, "-W", "error", "-c", script, str(base / "w")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=base,
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "uids [1]"
         config = (base / "w" / "dovecot.conf").read_text()
         user = "nobody" if os.geteuid() == 0 else os.environ.get("USER", "")
         assert f"default_internal_user = {user}" in config
         maildir = base / "w" / "mail" / "u@example.org" / "Maildir"
-        assert maildir.is_dir() and maildir.stat().st_uid == (65534 if os.geteuid() == 0
-                                                                else os.getuid())
+        assert maildir.is_dir() and maildir.stat().st_uid == (65534 if os.geteuid() == 0 else os.getuid())
     finally:
         if base != tmp_path:
             shutil.rmtree(base, ignore_errors=True)
@@ -216,8 +224,7 @@ def test_sink_rejects_recipient_permanently(smtp_sink: SmtpSink) -> None:
             with pytest.raises(smtplib.SMTPRecipientsRefused) as excinfo:
                 s.sendmail("anmalan@example.org", ["gone@example.com"], b"Subject: x\r\n\r\nx")
             assert excinfo.value.recipients["gone@example.com"][0] == 550
-        refused = s.sendmail("anmalan@example.org", ["gone@example.com", "ok@example.com"],
-                             b"Subject: x\r\n\r\nx")
+        refused = s.sendmail("anmalan@example.org", ["gone@example.com", "ok@example.com"], b"Subject: x\r\n\r\nx")
         assert refused == {"gone@example.com": (550, b"5.1.1 User unknown")}
     assert [m.rcpt_tos for m in smtp_sink.messages] == [["ok@example.com"]]
 
@@ -277,10 +284,8 @@ def test_sink_starttls_verifies(smtp_sink_tls: SmtpSink, tls_files: devservers.T
 def test_sink_implicit_tls(tls_files: devservers.TlsFiles) -> None:
     with SmtpSink(tls_context=tls_files.server_context(), implicit_tls=True) as sink:
         with pytest.raises(ssl.SSLCertVerificationError):
-            smtplib.SMTP_SSL(sink.host, sink.port, timeout=5,
-                             context=ssl.create_default_context())
-        with smtplib.SMTP_SSL(sink.host, sink.port, timeout=5,
-                              context=tls_files.client_context()) as s:
+            smtplib.SMTP_SSL(sink.host, sink.port, timeout=5, context=ssl.create_default_context())
+        with smtplib.SMTP_SSL(sink.host, sink.port, timeout=5, context=tls_files.client_context()) as s:
             s.send_message(make_message())
         assert len(sink.messages) == 1
 

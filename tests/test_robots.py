@@ -52,9 +52,17 @@ def test_each_rule_marks_mail_automatic(headers: str, sender: str | None, reason
 
 @pytest.mark.parametrize(
     "subject",
-    ["Autosvar: Anmälan", "Automatiskt svar: Anmälan", "Frånvaro: Anmälan", "Frånvaromeddelande",
-     "Out of Office: Anmälan", "Automatic reply: Sign up", "[Auto-Reply] Anmälan", "Undeliverable: Anmälan",
-     "Olevererbart: Anmälan"],
+    [
+        "Autosvar: Anmälan",
+        "Automatiskt svar: Anmälan",
+        "Frånvaro: Anmälan",
+        "Frånvaromeddelande",
+        "Out of Office: Anmälan",
+        "Automatic reply: Sign up",
+        "[Auto-Reply] Anmälan",
+        "Undeliverable: Anmälan",
+        "Olevererbart: Anmälan",
+    ],
 )
 def test_automatic_subjects_in_swedish_and_english(subject: str) -> None:
     raw = f"From: anna@x.se\r\nSubject: {subject}\r\n\r\nJag är på semester.\r\n"
@@ -88,8 +96,10 @@ def test_the_swedish_out_of_office_fixture_is_automatic() -> None:
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is not present")
 @pytest.mark.parametrize(
     "name",
-    ["discourse/messages/quirks_exchange_xars.eml",
-     "redmine_mail_handler/messages/derived__auto_submitted_auto_forwarded__ticket_on_given_project.eml"],
+    [
+        "discourse/messages/quirks_exchange_xars.eml",
+        "redmine_mail_handler/messages/derived__auto_submitted_auto_forwarded__ticket_on_given_project.eml",
+    ],
 )
 def test_the_corpus_negative_controls_are_people(name: str) -> None:
     assert not classify(read_message((CORPUS / name).read_bytes()), OURS).automatic

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
+from registration_bot.atomic import versions_dir
 from registration_bot.workbook import (
     WorkbookError,
     build,
     lock_file,
     read_organiser_columns,
     save_atomically,
-    versions_dir,
 )
 
 ZONE = ZoneInfo("Europe/Stockholm")
@@ -28,16 +28,30 @@ ZONE = ZoneInfo("Europe/Stockholm")
 
 def person(ident: int, name: str, **extra) -> dict:
     row = {
-        "id": ident, "name": name, "email": f"p{ident}@x.se", "organisation": "Trafikverket",
-        "organisation_suggested": 0, "diet": "", "diet_text": "", "seats": 1, "status": "registered",
+        "id": ident,
+        "name": name,
+        "email": f"p{ident}@x.se",
+        "organisation": "Trafikverket",
+        "organisation_suggested": 0,
+        "diet": "",
+        "diet_text": "",
+        "seats": 1,
+        "status": "registered",
         "created_at": "2026-11-26T08:12:00+00:00",
     }
     return row | extra
 
 
 def review(ident: int, **extra) -> dict:
-    row = {"id": ident, "sender": "kalle@x.se", "subject": "Fråga", "date": "2026-11-26T09:00:00+01:00",
-           "processed_at": "2026-11-26T09:01:00+00:00", "state": "review", "reason": "question or other mail"}
+    row = {
+        "id": ident,
+        "sender": "kalle@x.se",
+        "subject": "Fråga",
+        "date": "2026-11-26T09:00:00+01:00",
+        "processed_at": "2026-11-26T09:01:00+00:00",
+        "state": "review",
+        "reason": "question or other mail",
+    }
     return row | extra
 
 
@@ -52,8 +66,16 @@ def test_sheet_layout_in_swedish(tmp_path: Path) -> None:
     people, queue = book.worksheets
     assert people.title == "Anmälda" and queue.title == "Att granska"
     header = [c.value for c in people[1]]
-    assert header[:8] == ["Namn", "E-post", "Organisation", "Specialkost", "Specialkost, egna ord", "Platser",
-                          "Status", "Anmäld"]
+    assert header[:8] == [
+        "Namn",
+        "E-post",
+        "Organisation",
+        "Specialkost",
+        "Specialkost, egna ord",
+        "Platser",
+        "Status",
+        "Anmäld",
+    ]
     assert "ID" in header
     assert people["A1"].font.b and people.freeze_panes == "A2" and people.auto_filter.ref
     row = [c.value for c in people[2]]
@@ -73,7 +95,7 @@ def test_english_headers_and_statuses(tmp_path: Path) -> None:
     assert sheet.cell(2, 7).value == "Cancelled"
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"])
 def test_mail_content_never_becomes_a_formula(tmp_path: Path, text: str) -> None:
     path = tmp_path / "attendees.xlsx"
     write(path, [person(1, text, organisation=text)])
@@ -182,9 +204,19 @@ def test_libreoffice_opens_the_workbook(tmp_path: Path) -> None:
     write(path, [person(1, "Sara Holm"), person(2, "=1+1")], [review(3)])
     profile = tmp_path / "lo-profile"
     done = subprocess.run(
-        [binary, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "csv", "--outdir",
-         str(tmp_path / "out"), str(path)],
-        capture_output=True, text=True, timeout=180,
+        [
+            binary,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     csv = tmp_path / "out" / "attendees.csv"
     assert done.returncode == 0 and csv.exists(), done.stderr

@@ -74,8 +74,10 @@ def evaluate(directory: Path = DATA) -> Report:
         ex = None if verdict.automatic else extract(mail, "sv", OURS)
         predicted = "automatic" if verdict.automatic else ex.intent.value.value
         confusion[(label["intent"], predicted)] += 1
-        fields["intent"].add(predicted == label["intent"], f"{file}: {label['intent']} -> {predicted}"
-                             + (f" ({ex.intent.source})" if ex else f" ({verdict.reason})"))
+        fields["intent"].add(
+            predicted == label["intent"],
+            f"{file}: {label['intent']} -> {predicted}" + (f" ({ex.intent.source})" if ex else f" ({verdict.reason})"),
+        )
         decision = decide(mail, verdict, ex, None)
         if label["intent"] in ("question", "automatic", "cancel") and decision.action is Action.REGISTER:
             wrong.append(f"{file}: {label['intent']} registered ({decision.reason})")
@@ -83,22 +85,31 @@ def evaluate(directory: Path = DATA) -> Report:
             continue
         fields["language"].add(ex.language == label["language"], f"{file}: {label['language']} -> {ex.language}")
         if label["name"]:
-            fields["name"].add(norm(ex.name.value) == norm(label["name"]),
-                               f"{file}: {label['name']!r} -> {ex.name.value!r} ({ex.name.source})")
+            fields["name"].add(
+                norm(ex.name.value) == norm(label["name"]),
+                f"{file}: {label['name']!r} -> {ex.name.value!r} ({ex.name.source})",
+            )
         if label["organisation"]:
             got = None if ex.organisation_suggested else ex.organisation.value
-            fields["organisation"].add(norm(got) == norm(label["organisation"]),
-                                       f"{file}: {label['organisation']!r} -> {got!r} ({ex.organisation.source})")
+            fields["organisation"].add(
+                norm(got) == norm(label["organisation"]),
+                f"{file}: {label['organisation']!r} -> {got!r} ({ex.organisation.source})",
+            )
         if label["seats"] is not None and label["intent"] in ("signup", "update"):
-            fields["seats"].add(ex.seats.value == label["seats"],
-                                f"{file}: {label['seats']} -> {ex.seats.value} ({ex.seats.source})")
+            fields["seats"].add(
+                ex.seats.value == label["seats"], f"{file}: {label['seats']} -> {ex.seats.value} ({ex.seats.source})"
+            )
         if label["diet"] is not None and label["intent"] in ("signup", "update"):
-            fields["diet"].add(sorted(ex.diet.value) == sorted(label["diet"]),
-                               f"{file}: {label['diet']} -> {list(ex.diet.value)} ({label.get('diet_text')!r})")
+            fields["diet"].add(
+                sorted(ex.diet.value) == sorted(label["diet"]),
+                f"{file}: {label['diet']} -> {list(ex.diet.value)} ({label.get('diet_text')!r})",
+            )
         expected_guests = sorted(g["email"].lower() for g in label.get("extra_people") or [])
         if expected_guests or ex.guests:
-            fields["guests"].add(sorted(g.email for g in ex.guests) == expected_guests,
-                                 f"{file}: {expected_guests} -> {[g.email for g in ex.guests]}")
+            fields["guests"].add(
+                sorted(g.email for g in ex.guests) == expected_guests,
+                f"{file}: {expected_guests} -> {[g.email for g in ex.guests]}",
+            )
     return Report(fields, confusion, wrong)
 
 

@@ -1,0 +1,135 @@
+"""Where a person works: an ``Organisation:`` line, their own words, the signature, the domain.
+
+People say it in running text ("jag jobbar på Region Skåne", "vi på
+Försäkringskassan", "from the Swedish Tax Agency", "ett litet konsultbolag,
+Lunds Data AB"), so the phrases after such cues are read as an organisation's
+name: capitalised words, with the small words that names contain ("Kodbyrån i
+Norr AB", "Post- och telestyrelsen"). A guess from the address's domain is
+only ever a marked suggestion, and never made from a free-mail provider.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .models import Found, InboundMail
+from .signature import _ACRONYM, _PLACES, Signature, classify_segment, clean_org
+from .textutil import fold
+
+_LABEL_ORG = re.compile(
+    r"^\s*(?:organisation|organization|org|företag|myndighet|arbetsgivare|arbetsplats|company|employer|affiliation|"
+    r"förvaltning|bolag|institution|universitet|university|lärosäte|kommun|region|förening)\s*:\s*(.+)$",
+    re.I | re.M,
+)
+
+_ORG_TOKEN = r"[A-ZÅÄÖ0-9][\w&'’-]*(?:\.[\w&'’-]+)*"
+# Lower-case words inside a name: "Kodbyrån i Norr AB", "Post- och telestyrelsen", "Öppna data Norr".
+_ORG_SMALL = (
+    r"(?:i|för|och|of|the|for|de|&|AB|kommun|stad|universitet|högskola|region|ekonomisk|förening|län|"
+    r"[a-zåäö]+(?:styrelsen|verket|myndigheten|nämnden|kommun|förvaltningen|inspektionen))"
+)
+_ORG_BRIDGE = (
+    r"(?!(?:men|som|med|till|hos|på|vid|och|att|är|but|with|from|at|to|in|and|is|as|who|that|the|en|ett|a|an)\b)"
+    r"[a-zåäö]{2,12}(?=[ \t]+[A-ZÅÄÖ])"
+)
+_ORG_PHRASE = (
+    r"(?P<org>(?!(?:I|I'm|Jag|Vi|We|My|Min|Mitt|Vår|Our|Hej|Hi|Tack|Thanks|PS)\b)"
+    + _ORG_TOKEN
+    + r"(?:[ \t]+(?:"
+    + _ORG_TOKEN
+    + "|"
+    + _ORG_SMALL
+    + "|"
+    + _ORG_BRIDGE
+    + r")(?![\w'’-])){0,6}"
+    r"(?:[ \t]*\([A-ZÅÄÖ][\w&-]{1,10}\))?)"
+)
+_ORG_CUE = re.compile(
+    r"(?i:\b(?:jobbar|arbetar|anställd|verksam|forskar|läser|studerar|pluggar|doktorerar|praktiserar|konsultar|"
+    r"aktiv|engagerad|medlem|member|active|involved|"
+    r"work(?:s|ing)?|employed|stud(?:y|ying|ent)|researcher|developer|engineer|owner|manager|analyst|officer|"
+    r"consultant|lead|volunteer|lecturer|archivist|arkivarie|team|office|department|kontor|avdelning|enhet|grupp)"
+    r"(?:[ \t]+[\w-]+){0,6}?[ \t]+(?:på|vid|hos|för|inom|åt|i|at|for|in)[ \t]+)" + _ORG_PHRASE
+)
+_ORG_IS = re.compile(
+    r"(?i:\b(?:min|mitt|my|our|vår)[ \t]+(?:organisation|organization|arbetsgivare|employer|company|företag|"
+    r"myndighet|arbetsplats)[ \t]+(?:is|är|heter)[ \t]+)" + _ORG_PHRASE
+)
+_ORG_APPOSITIVE = re.compile(
+    r"(?i:\b(?:konsultbolag|konsultföretag|företag|bolag|company|firm|startup|förening|organisation|organization|"
+    r"myndighet|byrå|agency|arbetsgivare|employer),?[ \t]+)" + _ORG_PHRASE
+)
+_ORG_PAREN = re.compile(
+    r"(?i:\b(?:volunteer|member|medlem|engagerad|aktiv|developer|utvecklare|consultant|konsult|researcher|student)"
+    r"[^.!?\n()]{0,30}?)\((?P<org>[A-ZÅÄÖ][^()\n]{1,60})\)"
+)
+_FROM_CUE = re.compile(
+    r"(?i:(?:\b(?:jag|vi|oss|mig|i|we|us|me)\b[^.!?\n]{0,40}?\bfrån|kollegor(?:na)?[ \t]+från|kollega[ \t]+från|colleagues?[ \t]+from|"
+    r"\b(?:jag|vi|i|we)\b[^.!?\n]{0,30}?\bfrom|\bvi på|\bwe at|representerar|representing|on behalf of)[ \t]+)"
+    r"(?:(?:föreningen|organisationen|myndigheten|företaget|the)[ \t]+)?" + _ORG_PHRASE
+)
+
+
+def _org_in_text(text: str, person: str) -> str | None:
+    if person:
+        # "Simon Ek, Kodkollektivet Öst", "Carlos Mendes, developer at Skånetrafiken", "Anna från DIGG".
+        inline = re.search(
+            r"(?i:" + re.escape(person) + r")(?:[ \t]*[,(–-][ \t]*(?:[\w -]{0,40}?[ \t](?:at|på|vid|hos)[ \t]+)?"
+            r"|[ \t]+(?:från|from|at|på|@)[ \t]+)" + _ORG_PHRASE,
+            text,
+        )
+        first = person.split()[0]
+        signed = re.search(
+            r"(?:^|\n|[.!?][ \t]+)[ \t]*(?i:"
+            + re.escape(first)
+            + r")[ \t]*,[ \t]*"
+            + _ORG_PHRASE
+            + r"[ \t]*[.!]?[ \t]*(?:$|\n)",
+            text,
+        )
+        for match in (inline, signed):
+            if match and classify_segment(match.group("org")) in ("org", "name", "weak_org"):
+                return clean_org(match.group("org"))
+    for pattern in (_ORG_IS, _ORG_CUE, _ORG_APPOSITIVE, _ORG_PAREN, _FROM_CUE):
+        for match in pattern.finditer(text):
+            org = clean_org(match.group("org"))
+            if org and fold(org) not in _PLACES:
+                return org
+    return None
+
+
+def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[str | None], bool]:
+    """The organisation, and whether it is only a suggestion from the address's domain."""
+    label = _LABEL_ORG.search(mail.text) or _LABEL_ORG.search(mail.signature)
+    if label and label.group(1).strip(" .-"):
+        return Found(value=clean_org(label.group(1)), confidence=0.95, source="Organisation: line"), False
+    said = _org_in_text(mail.text, person)
+    if said and sig.org and (_ACRONYM.match(said) or fold(said) in fold(sig.org)):
+        return Found(value=sig.org, confidence=0.85, source="signature (spelt out)"), False
+    if said:
+        return Found(value=said, confidence=0.8, source="said where they work"), False
+    if sig.org:
+        return Found(value=sig.org, confidence=0.85, source="signature"), False
+    if mail.display_org:
+        return Found(value=mail.display_org, confidence=0.8, source="display name"), False
+    return domain_suggestion(mail.sender or "")
+
+
+FREEMAIL = frozenset(
+    """gmail.com googlemail.com hotmail.com hotmail.se outlook.com outlook.se live.com live.se msn.com yahoo.com
+    yahoo.se ymail.com icloud.com me.com mac.com aol.com gmx.com gmx.net gmx.de protonmail.com proton.me pm.me
+    telia.com bredband.net bredband2.com comhem.se spray.se tele2.se bahnhof.se ownit.nu tutanota.com posteo.de
+    posteo.net fastmail.com hey.com zoho.com yandex.com mail.com passagen.se swipnet.se home.se""".split()
+)
+
+
+def domain_suggestion(address: str) -> tuple[Found[str | None], bool]:
+    """A clearly marked guess from the domain; never from a free-mail provider."""
+    domain = address.rsplit("@", 1)[-1].lower() if "@" in address else ""
+    labels = domain.split(".")
+    if domain and domain not in FREEMAIL and len(labels) >= 2:
+        base = labels[-2]
+        if len(base) > 1 and base not in ("mail", "post", "email", "example", "test", "invalid", "localhost"):
+            suggestion = base.upper() if len(base) <= 4 else base.capitalize()
+            return Found(value=suggestion, confidence=0.5, source=f"suggested from the domain {domain}"), True
+    return Found(value=None, confidence=0.9, source="not stated"), False
