@@ -60,11 +60,18 @@ def decide(
     existing: Existing | None,
     *,
     threshold: float = 0.7,
+    distrust: str | None = None,
 ) -> Decision:
-    """What to record for this message; never raises for any input."""
+    """What to record for this message; never raises for any input.
+
+    ``distrust`` is a reason not to believe the sender address (our own
+    server's DMARC verdict): such mail is reviewed by a person, never answered.
+    """
     language = ex.language if ex else (mail.language or "sv")
     if verdict.automatic:
         return Decision(action=Action.IGNORE, reason=verdict.reason, language=language)
+    if distrust:
+        return Decision(action=Action.REVIEW, reason=distrust, language=language)
     if mail.reply_address is None:
         problem = mail.sender_problem or "no sender address"
         return Decision(action=Action.REVIEW, reason=f"no usable sender address: {problem}", language=language)

@@ -91,6 +91,11 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO meta (key, value) VALUES ('state_version', '0'), ('workbook_version', '0');
     """,
+    """
+    ALTER TABLE messages ADD COLUMN arrived_at TEXT;
+    CREATE INDEX messages_arrived ON messages(arrived_at) WHERE arrived_at IS NOT NULL;
+    CREATE INDEX outbox_recipient ON outbox(recipient, created_at);
+    """,
 ]
 
 

@@ -21,6 +21,7 @@ import logging
 import socket
 import ssl
 from collections.abc import Iterable
+from datetime import datetime
 
 import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -168,12 +169,17 @@ class Mailbox:
         with self._errors("search"):
             return sorted(self.client.search(["ALL"]))
 
-    def sizes(self, uids: list[int]) -> dict[int, int]:
-        result: dict[int, int] = {}
+    def envelope(self, uids: list[int]) -> dict[int, tuple[int, datetime | None]]:
+        """Size and arrival time (INTERNALDATE, set by the server, not the sender) by UID."""
+        result: dict[int, tuple[int, datetime | None]] = {}
         for chunk in _chunks(uids):
             with self._errors("fetch sizes"):
-                data = self.client.fetch(chunk, ["RFC822.SIZE"])
-            result.update({uid: int(item.get(b"RFC822.SIZE", 0)) for uid, item in data.items()})
+                data = self.client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
+            for uid, item in data.items():
+                arrived = item.get(b"INTERNALDATE")
+                if isinstance(arrived, datetime) and arrived.tzinfo is None:
+                    arrived = arrived.astimezone()  # imapclient normalised it to local time
+                result[uid] = (int(item.get(b"RFC822.SIZE", 0)), arrived if isinstance(arrived, datetime) else None)
         return result
 
     def fetch(self, uids: list[int]) -> dict[int, bytes]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import mailbox as stdlib_mailbox
 import os
+from datetime import datetime
 from pathlib import Path
 
 
@@ -75,9 +76,10 @@ class MaildirBox:
     def _raw(self, uid: int) -> bytes:
         return self._maildir(self._folder).get_bytes(self._by_uid()[uid])
 
-    def sizes(self, uids: list[int]) -> dict[int, int]:
+    def envelope(self, uids: list[int]) -> dict[int, tuple[int, datetime | None]]:
+        """Sizes; arrival times are not tracked in the demo's Maildir."""
         present = self._by_uid()
-        return {uid: len(self._raw(uid)) for uid in uids if uid in present}
+        return {uid: (len(self._raw(uid)), None) for uid in uids if uid in present}
 
     def fetch(self, uids: list[int]) -> dict[int, bytes]:
         present = self._by_uid()

@@ -43,6 +43,7 @@ class OutboxState(StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     UNKNOWN = "unknown"  # interrupted after DATA; never resent automatically
+    HELD = "held"  # stopped by a cap or the circuit breaker; never sent automatically
 
 
 class Intent(StrEnum):

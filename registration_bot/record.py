@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from .compose import Templates, build_message, diet_words, event_values
 from .ledger import Ledger, now_iso
+from .limits import Limits
 from .models import Action, Decision, Details, Guest, InboundMail, Language, MessageState, RegistrationStatus
 from .settings import Settings
-from .textutil import one_line
+from .textutil import echo_name, echo_subject, one_line
 
 
 @dataclass(frozen=True)
@@ -29,15 +31,17 @@ class Ident:
     uid: int
     sha256: str
     size: int
+    arrived: datetime | None = None  # the server's INTERNALDATE
 
 
 class Recorder:
     """Applies decisions to the ledger; holds the templates and settings it needs."""
 
-    def __init__(self, ledger: Ledger, settings: Settings, templates: Templates) -> None:
+    def __init__(self, ledger: Ledger, settings: Settings, templates: Templates, limits: Limits) -> None:
         self.ledger = ledger
         self.settings = settings
         self.templates = templates
+        self.limits = limits
 
     # outbox ----------------------------------------------------------------
     def _queue(
@@ -69,16 +73,17 @@ class Recorder:
         msg = build_message(
             self.settings,
             recipient=registration["email"],
-            recipient_name=registration["name"],
+            recipient_name=echo_name(registration["name"]),
             rendered=rendered,
             language=language,
             in_reply_to=in_reply_to,
         )
         now = now_iso()
+        held = self.limits.hold_reason(db, registration["email"])
         db.execute(
             "INSERT OR IGNORE INTO outbox (dedup_key, kind, registration_id, message_row, recipient, message_id,"
-            " payload, state, next_attempt_at, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+            " payload, state, last_error, next_attempt_at, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 f"{kind}:{registration['id']}:{registration['generation']}",
                 kind,
@@ -87,6 +92,8 @@ class Recorder:
                 registration["email"],
                 msg["Message-ID"],
                 msg.as_bytes(),
+                "held" if held else "queued",
+                held or "",
                 now,
                 now,
                 now,
@@ -177,7 +184,7 @@ class Recorder:
                 kind="guest_invitation",
                 registration=row,
                 message_row=message_row,
-                extra={"inviter": one_line(inviter["name"], 80) or inviter["email"]},
+                extra={"inviter": echo_name(inviter["name"]) or inviter["email"]},
             )
 
     # the one transaction ------------------------------------------------------
@@ -186,8 +193,8 @@ class Recorder:
         with self.ledger.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO messages (folder, uidvalidity, uid, sha256, message_id, sender, subject, date, size,"
-                " state, reason, language, destination, processed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " state, reason, language, destination, processed_at, arrived_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ident.folder,
                     ident.uidvalidity,
@@ -203,6 +210,7 @@ class Recorder:
                     decision.language,
                     destination,
                     now_iso(),
+                    ident.arrived.astimezone(UTC).isoformat(timespec="seconds") if ident.arrived else None,
                 ),
             )
             message_row = int(cursor.lastrowid or 0)
@@ -217,11 +225,19 @@ class Recorder:
         self, db: sqlite3.Connection, mail: InboundMail | None, decision: Decision, message_row: int
     ) -> sqlite3.Row | None:
         reply_to = mail.message_id if mail else ""
+        quoted = {"original_subject": echo_subject(mail.subject)} if mail else {}
         if decision.action is Action.REGISTER and decision.details:
             before = self.ledger.registration_by_email(decision.details.email)
             row = self._upsert(db, decision.details, RegistrationStatus.REGISTERED)
             if before is None or before["status"] != RegistrationStatus.REGISTERED:
-                self._queue(db, kind="confirmation", registration=row, message_row=message_row, in_reply_to=reply_to)
+                self._queue(
+                    db,
+                    kind="confirmation",
+                    registration=row,
+                    message_row=message_row,
+                    in_reply_to=reply_to,
+                    extra=quoted,
+                )
             self._guests(db, row, decision.guests, decision.language, message_row)
             return row
         if decision.action is Action.UPDATE and decision.details:
@@ -238,7 +254,12 @@ class Recorder:
                     (now_iso(), now_iso(), existing["id"]),
                 )
                 self._queue(
-                    db, kind="cancellation", registration=existing, message_row=message_row, in_reply_to=reply_to
+                    db,
+                    kind="cancellation",
+                    registration=existing,
+                    message_row=message_row,
+                    in_reply_to=reply_to,
+                    extra=quoted,
                 )
             return existing
         return None

@@ -110,6 +110,8 @@ class ImapSettings(_ServerSettings):
     review_folder: str = "Registrations/Review"
     max_message_bytes: int = Field(default=10_000_000, gt=0)
     batch_size: int = Field(default=50, ge=1, le=1000)
+    idle: bool = True
+    idle_renew_seconds: int = Field(default=600, ge=30, le=1740)
 
     DEFAULT_PORTS: ClassVar[dict[str, int]] = {"tls": 993, "starttls": 143, "none": 143}
 
@@ -130,6 +132,21 @@ class SmtpSettings(_ServerSettings):
         if name or addr != value or "@" not in addr or any(c.isspace() for c in addr):
             raise ValueError(f"{value!r} is not a bare e-mail address such as anmalan@example.org")
         return addr
+
+
+class LimitSettings(Section):
+    """Caps on automatic mail, so that the bot can never be turned into a mail cannon."""
+
+    replies_per_address_per_day: int = Field(default=5, ge=1)
+    replies_per_domain_per_hour: int = Field(default=60, ge=1)
+    inbound_per_minute: int = Field(default=120, ge=1)
+    breaker_cooldown_minutes: int = Field(default=60, ge=1)
+
+
+class SecuritySettings(Section):
+    """Trust in the receiving server's SPF/DKIM/DMARC verdict (``Authentication-Results``)."""
+
+    authserv_id: str = ""
 
 
 class WorkbookSettings(Section):
@@ -169,6 +186,8 @@ class Settings(BaseSettings):
     state: StateSettings = StateSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     templates: TemplateSettings = TemplateSettings()
+    limits: LimitSettings = LimitSettings()
+    security: SecuritySettings = SecuritySettings()
 
     @classmethod
     def settings_customise_sources(

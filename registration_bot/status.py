@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from .ledger import Ledger
 from .models import MessageState, OutboxState, RegistrationStatus
@@ -22,7 +23,7 @@ def collect(ledger: Ledger) -> dict:
     ).fetchone()[0]
     unknown = [
         {"id": row["id"], "recipient": row["recipient"], "message_id": row["message_id"], "error": row["last_error"]}
-        for row in ledger.db.execute("SELECT * FROM outbox WHERE state IN ('unknown', 'failed') ORDER BY id")
+        for row in ledger.db.execute("SELECT * FROM outbox WHERE state IN ('unknown', 'failed', 'held') ORDER BY id")
     ]
     state_version = ledger.get_meta("state_version")
     return {
@@ -38,6 +39,10 @@ def collect(ledger: Ledger) -> dict:
             "up_to_date": state_version == ledger.get_meta("workbook_version"),
             "written_at": ledger.get_meta("workbook_written_at") or None,
             "error": ledger.get_meta("workbook_error") or None,
+        },
+        "breaker": {
+            "open_until": ledger.get_meta("breaker_open_until") or None,
+            "reason": ledger.get_meta("breaker_reason") or None,
         },
         "smtp": {
             "paused": ledger.get_meta("smtp_pause_reason") or None,
@@ -70,6 +75,9 @@ def as_text(info: dict) -> str:
     else:
         state = "up to date" if book["up_to_date"] else "changes not yet written"
         lines.append(f"Workbook:      {state}; last written {book['written_at'] or 'never'}")
+    breaker = info["breaker"]
+    if breaker["open_until"] and breaker["open_until"] > datetime.now(UTC).isoformat(timespec="seconds"):
+        lines.append(f"Replies:       HELD: {breaker['reason']}")
     smtp = info["smtp"]
     if smtp["paused"]:
         lines.append(f"SMTP:          PAUSED until {smtp['paused_until']}: {smtp['paused']}")

@@ -44,3 +44,23 @@ def normalise(text: str) -> str:
 def fold(text: str) -> str:
     """Lower-case, accent-keeping comparison form: for keyword matching."""
     return _SPACES.sub(" ", normalise(text).casefold()).strip()
+
+
+_LINKISH = re.compile(
+    r"\S*(?:://|www\.|@)\S*|\S+\.(?:com|net|org|se|io|ru|cn|info|biz|xyz|top|shop|click|link)\b\S*", re.I
+)
+
+
+def echo_name(name: str, limit: int = 60) -> str:
+    """A name safe to repeat back to a stranger: no links, no addresses, at most five words.
+
+    The bot must not become a relay for whatever a spammer puts in a display
+    name ("Cheap pills at spam.example"), so only name-like words survive.
+    """
+    words = [w for w in _LINKISH.sub(" ", one_line(name, 200)).split() if not any(c.isdigit() for c in w)]
+    return one_line(" ".join(words[:5]), limit)
+
+
+def echo_subject(subject: str, limit: int = 60) -> str:
+    """A subject shortened and stripped of links, for quoting in a reply."""
+    return one_line(_LINKISH.sub("", subject), limit)

@@ -16,11 +16,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from .authresults import dmarc_failure
 from .compose import Templates
 from .decide import Existing, decide
 from .details import extract
 from .ledger import Ledger, now_iso
+from .limits import Limits
 from .mailbox import Mailbox, MailboxError, MailboxUnavailable
 from .models import Action, Decision, MessageState, RegistrationStatus
 from .outbox import FlushResult, Outbox
@@ -68,7 +71,8 @@ class Worker:
         self.ledger = ledger
         self.stop = stop or threading.Event()
         self.templates = Templates(settings.templates.dir)
-        self.recorder = Recorder(ledger, settings, self.templates)
+        self.limits = Limits(ledger, settings.limits)
+        self.recorder = Recorder(ledger, settings, self.templates, self.limits)
         self.outbox = Outbox(ledger, settings.smtp)
         self.mailbox: Mailbox | None = None
         self.ours = frozenset(a.lower() for a in (settings.smtp.from_address, settings.imap.username) if "@" in a)
@@ -113,8 +117,11 @@ class Worker:
 
     def _batch(self, box: Mailbox, uidvalidity: int, uids: list[int]) -> Counter[str]:
         imap = self.settings.imap
-        sizes = box.sizes(uids)
-        small = [uid for uid in uids if sizes.get(uid, 0) <= imap.max_message_bytes and uid in sizes]
+        envelope = box.envelope(uids)
+        sizes = {uid: size for uid, (size, _arrived) in envelope.items()}
+        arrived = {uid: moment for uid, (_size, moment) in envelope.items()}
+        self.limits.note_arrivals(list(arrived.values()))
+        small = [uid for uid in uids if uid in sizes and sizes[uid] <= imap.max_message_bytes]
         large = [uid for uid in uids if sizes.get(uid, 0) > imap.max_message_bytes]
         bodies = box.fetch(small) if small else {}
         headers = box.fetch_headers(large) if large else {}
@@ -124,9 +131,9 @@ class Worker:
             if self.stop.is_set():
                 break
             if uid in bodies:
-                state, dest, row = self.process_message(uidvalidity, uid, bodies[uid])
+                state, dest, row = self.process_message(uidvalidity, uid, bodies[uid], arrived.get(uid))
             elif uid in headers:
-                state, dest, row = self._oversized(uidvalidity, uid, headers[uid], sizes[uid])
+                state, dest, row = self._oversized(uidvalidity, uid, headers[uid], sizes[uid], arrived.get(uid))
             else:
                 continue  # vanished meanwhile (moved or expunged by a person)
             states[state] += 1
@@ -172,9 +179,11 @@ class Worker:
             else imap.processed_folder
         )
 
-    def process_message(self, uidvalidity: int, uid: int, raw: bytes) -> tuple[str, str, int]:
+    def process_message(
+        self, uidvalidity: int, uid: int, raw: bytes, arrived: datetime | None = None
+    ) -> tuple[str, str, int]:
         """Read, classify, decide and record one message; never raises for bad mail."""
-        ident = Ident(self.settings.imap.folder, uidvalidity, uid, hashlib.sha256(raw).hexdigest(), len(raw))
+        ident = Ident(self.settings.imap.folder, uidvalidity, uid, hashlib.sha256(raw).hexdigest(), len(raw), arrived)
         mail = None
         try:
             mail = read_message(raw)
@@ -212,12 +221,14 @@ class Worker:
             row = self.ledger.registration_by_email(mail.sender)
             if row is not None:
                 existing = Existing(id=row["id"], status=RegistrationStatus(row["status"]))
-        return decide(mail, verdict, extraction, existing)
+        distrust = dmarc_failure(mail, self.settings.security.authserv_id)
+        return decide(mail, verdict, extraction, existing, distrust=distrust)
 
-    def _oversized(self, uidvalidity: int, uid: int, header: bytes, size: int) -> tuple[str, str, int]:
-        ident = Ident(
-            self.settings.imap.folder, uidvalidity, uid, hashlib.sha256(header + str(size).encode()).hexdigest(), size
-        )
+    def _oversized(
+        self, uidvalidity: int, uid: int, header: bytes, size: int, arrived: datetime | None
+    ) -> tuple[str, str, int]:
+        digest = hashlib.sha256(header + str(size).encode()).hexdigest()
+        ident = Ident(self.settings.imap.folder, uidvalidity, uid, digest, size, arrived)
         try:
             mail = read_message(header)
         except ReadError:

@@ -108,6 +108,7 @@ def test_a_dropped_connection_leaves_the_rest_of_the_batch_for_the_next_poll(bot
         "retry": 1,
         "failed": 0,
         "unknown": 0,
+        "held": 0,
     }
     assert bot.sent().messages == []
     bot.poll()
