@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .mailbox import Mailbox, MailboxError
+from .oauth import describe
 from .outbox import SmtpAuthFailed, SmtpUnavailable, connect, quit_quietly
 from .settings import Settings
 
@@ -27,7 +28,7 @@ def check_imap(settings: Settings) -> tuple[bool, str]:
     move = "MOVE" if box.has_move else "no MOVE (COPY + UID EXPUNGE fallback)"
     idle = "IDLE" if "IDLE" in box.capabilities else "no IDLE"
     return True, (
-        f"imap: ok: logged in as {imap.username} at {imap.host}:{imap.port} ({imap.security}); "
+        f"imap: ok: logged in as {imap.username} at {imap.host}:{imap.port} ({imap.security}, {describe(imap)}); "
         f"{imap.folder} has {count} message(s), UIDVALIDITY {uidvalidity}; {move}, {idle}"
     )
 
@@ -39,7 +40,7 @@ def check_smtp(settings: Settings) -> tuple[bool, str]:
     except (SmtpUnavailable, SmtpAuthFailed) as exc:
         return False, f"smtp: FAILED: {exc}"
     try:
-        auth = f"logged in as {smtp.username}" if smtp.username else "no AUTH configured"
+        auth = f"logged in as {smtp.username} ({describe(smtp)})" if smtp.username else "no AUTH configured"
         return True, f"smtp: ok: EHLO accepted by {smtp.host}:{smtp.port} ({smtp.security}); {auth}"
     finally:
         quit_quietly(conn)

@@ -26,6 +26,7 @@ from datetime import datetime
 import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
+from . import oauth
 from .settings import ImapSettings
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,16 @@ class Mailbox:
         try:
             if s.security == "starttls":
                 client.starttls(context)
-            client.login(s.username, s.secret())
-        except LoginError as exc:
+            if s.auth == "password":
+                client.login(s.username, s.secret())
+            else:  # XOAUTH2 or OAUTHBEARER; a refused token is replaced once (oauth.py)
+                sasl = client.oauth2_login if s.auth == "xoauth2" else client.oauthbearer_login
+                oauth.login_with_token(s, lambda token: sasl(s.username, token), LoginError)
+        except (LoginError, oauth.TokenRefused) as exc:
             _close_quietly(client)
-            raise LoginFailed(f"IMAP login refused for {s.username} at {s.host}: {_describe(exc)}") from None
-        except (OSError, ssl.SSLError, IMAPClientError) as exc:
+            how = "" if s.auth == "password" else f" ({oauth.describe(s)})"
+            raise LoginFailed(f"IMAP login refused for {s.username} at {s.host}{how}: {_describe(exc)}") from None
+        except (OSError, ssl.SSLError, IMAPClientError, oauth.TokenUnavailable) as exc:
             _close_quietly(client)
             raise MailboxUnavailable(f"IMAP {s.host}:{s.port} failed during login: {_describe(exc)}") from None
         self.client = client

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from . import oauth
 from .ledger import Ledger, now_iso
 from .mailbox import tls_context
 from .settings import SmtpSettings
@@ -83,19 +84,42 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
         raise SmtpUnavailable(f"cannot connect to SMTP {settings.host}:{settings.port}: {_describe(exc)}") from None
     if settings.username:
         try:
-            smtp.login(settings.username, settings.secret())
+            if settings.auth == "password":
+                smtp.login(settings.username, settings.secret())
+            else:  # XOAUTH2 or OAUTHBEARER; a refused token is replaced once (oauth.py)
+                refused = smtplib.SMTPAuthenticationError
+                oauth.login_with_token(settings, lambda token: _bearer_auth(smtp, settings, token), refused)
         except smtplib.SMTPAuthenticationError as exc:
             quit_quietly(smtp)
+            how = "" if settings.auth == "password" else f" ({oauth.describe(settings)})"
             raise SmtpAuthFailed(
-                f"SMTP login refused for {settings.username}: {exc.smtp_code} {_text(exc.smtp_error)}"
+                f"SMTP login refused for {settings.username}{how}: {exc.smtp_code} {_text(exc.smtp_error)}"
             ) from None
+        except oauth.TokenRefused as exc:
+            quit_quietly(smtp)
+            how = oauth.describe(settings)
+            raise SmtpAuthFailed(f"SMTP login refused for {settings.username} ({how}): {exc}") from None
         except smtplib.SMTPNotSupportedError:
             quit_quietly(smtp)
             raise SmtpAuthFailed(f"SMTP {settings.host} offers no AUTH; check smtp.security and smtp.port") from None
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, oauth.TokenUnavailable) as exc:
             quit_quietly(smtp)
             raise SmtpUnavailable(f"SMTP {settings.host} failed during login: {_describe(exc)}") from None
     return smtp
+
+
+def _bearer_auth(smtp: smtplib.SMTP, settings: SmtpSettings, token: str) -> None:
+    """``AUTH XOAUTH2`` or ``AUTH OAUTHBEARER`` (RFC 7628) with the token in the initial response."""
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("the server offers no AUTH")
+    user = settings.username
+    if settings.auth == "xoauth2":
+        blob = f"user={user}\x01auth=Bearer {token}\x01\x01"
+    else:
+        gs2 = "n,a=" + user.replace("=", "=3D").replace(",", "=2C") + ","
+        blob = f"{gs2}\x01host={settings.host}\x01port={settings.port}\x01auth=Bearer {token}\x01\x01"
+    # A refusing server first sends its JSON error as a challenge; an empty answer ends the exchange.
+    smtp.auth(settings.auth.upper(), lambda challenge=None: blob if challenge is None else "")
 
 
 class Outbox:

@@ -19,10 +19,20 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 Security = Literal["tls", "starttls", "none"]
+AuthMethod = Literal["password", "xoauth2", "oauthbearer"]
 
 
 class ConfigError(Exception):
@@ -77,10 +87,14 @@ class _ServerSettings(Section):
     port: int | None = Field(default=None, ge=1, le=65535)
     security: Security = "tls"
     username: str = ""
+    auth: AuthMethod = "password"
     password: SecretStr = SecretStr("")
     password_file: Path | None = None
     ca_file: Path | None = None
     timeout_seconds: float = Field(default=60.0, gt=0)
+
+    # The [oauth] section, linked by Settings, for auth = "xoauth2"/"oauthbearer".
+    _oauth: OAuthSettings | None = PrivateAttr(default=None)
 
     _none_if_empty = field_validator("password_file", "ca_file", "port", mode="before")(_empty_to_none)
 
@@ -169,6 +183,34 @@ class TemplateSettings(Section):
     _none_if_empty = field_validator("dir", mode="before")(_empty_to_none)
 
 
+OAuthProvider = Literal["", "token_command", "microsoft365", "google"]
+
+
+class OAuthSettings(Section):
+    """Where access tokens come from when ``[imap] auth`` or ``[smtp] auth`` is OAuth (see oauth.py)."""
+
+    provider: OAuthProvider = ""
+    token_command: str = ""
+    tenant_id: str = ""
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    client_secret_file: Path | None = None
+    certificate_file: Path | None = None
+    refresh_token: SecretStr = SecretStr("")
+    refresh_token_file: Path | None = None
+    token_url: str = "https://oauth2.googleapis.com/token"
+    authority: str = "https://login.microsoftonline.com"
+    scope: str = "https://outlook.office365.com/.default"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    _none_if_empty = field_validator("client_secret_file", "certificate_file", "refresh_token_file", mode="before")(
+        _empty_to_none
+    )
+
+    # The token cache shared by IMAP, SMTP and every thread (oauth.token_source).
+    _source: Any = PrivateAttr(default=None)
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with :func:`load_settings`."""
 
@@ -188,6 +230,12 @@ class Settings(BaseSettings):
     templates: TemplateSettings = TemplateSettings()
     limits: LimitSettings = LimitSettings()
     security: SecuritySettings = SecuritySettings()
+    oauth: OAuthSettings = OAuthSettings()
+
+    @model_validator(mode="after")
+    def _link_oauth(self) -> Settings:
+        self.imap._oauth = self.smtp._oauth = self.oauth
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -263,11 +311,96 @@ def load_settings(path: str | os.PathLike[str] | None) -> Settings:
         if server.ca_file is not None and not server.ca_file.is_file():
             raise ConfigError(f"{key}.ca_file: no such file: {server.ca_file}")
         _read_secret_file(key, server)
-    if settings.smtp.username and not settings.smtp.secret():
+    if settings.smtp.username and settings.smtp.auth == "password" and not settings.smtp.secret():
         raise ConfigError("smtp.password: smtp.username is set, so a password (or password_file) is needed")
+    _check_oauth(settings, base)
     settings.workbook.path = _resolve(base, settings.workbook.path)
     settings.state.path = _resolve(base, settings.state.path)
     settings.templates.dir = _resolve(base, settings.templates.dir)
     if settings.templates.dir is not None and not settings.templates.dir.is_dir():
         raise ConfigError(f"templates.dir: no such folder: {settings.templates.dir}")
     return settings
+
+
+def _url_ok(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return bool(parts.hostname) and (
+        parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname or ""))
+    )
+
+
+def _check_oauth(settings: Settings, base: Path) -> None:
+    """Cross-section rules for OAuth: what each provider needs, read secret files, name the key."""
+    oauth = settings.oauth
+    users = [
+        f'{key}.auth is "{server.auth}"'
+        for key, server in (("imap", settings.imap), ("smtp", settings.smtp))
+        if server.auth != "password"
+    ]
+    if not users:
+        if oauth.provider:
+            raise ConfigError(
+                f'oauth.provider: "{oauth.provider}" is set, but neither imap.auth nor smtp.auth is '
+                '"xoauth2" or "oauthbearer"'
+            )
+        return
+    if not oauth.provider:
+        raise ConfigError(f"oauth.provider: required when {users[0]}")
+    if settings.smtp.auth != "password" and not settings.smtp.username:
+        raise ConfigError(f'smtp.username: required when smtp.auth is "{settings.smtp.auth}" (the mailbox address)')
+    why = f'when oauth.provider is "{oauth.provider}"'
+    for name in ("client_secret", "refresh_token"):
+        path = _resolve(base, getattr(oauth, f"{name}_file"))
+        setattr(oauth, f"{name}_file", path)
+        if path is None:
+            continue
+        if getattr(oauth, name).get_secret_value():
+            raise ConfigError(f"oauth.{name}: set either {name} or {name}_file, not both")
+        try:
+            setattr(oauth, name, SecretStr(path.read_text(encoding="utf-8").strip()))
+        except OSError as exc:
+            raise ConfigError(f"oauth.{name}_file: cannot read {path}: {exc.strerror}") from None
+    oauth.certificate_file = _resolve(base, oauth.certificate_file)
+    if oauth.provider == "token_command":
+        import shlex
+        import shutil
+
+        try:
+            argv = shlex.split(oauth.token_command)
+        except ValueError as exc:
+            raise ConfigError(f"oauth.token_command: cannot be split into words: {exc}") from None
+        if not argv:
+            raise ConfigError(f"oauth.token_command: required {why}")
+        if shutil.which(argv[0]) is None:
+            raise ConfigError(f"oauth.token_command: no such program: {argv[0]!r}")
+    elif oauth.provider == "microsoft365":
+        for name in ("tenant_id", "client_id"):
+            if not getattr(oauth, name):
+                raise ConfigError(f"oauth.{name}: required {why}")
+        has_secret = bool(oauth.client_secret.get_secret_value())
+        if has_secret == (oauth.certificate_file is not None):
+            raise ConfigError(
+                f"oauth.client_secret: {why}, set one of client_secret, client_secret_file or certificate_file"
+            )
+        if oauth.certificate_file is not None:
+            from .oauth import load_certificate
+
+            try:
+                load_certificate(oauth.certificate_file)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        if not _url_ok(oauth.authority) or not oauth.authority.startswith("https://"):
+            raise ConfigError(f"oauth.authority: {oauth.authority!r} is not an https:// URL")
+        if not oauth.scope:
+            raise ConfigError(f"oauth.scope: required {why}")
+    elif oauth.provider == "google":
+        if not oauth.client_id:
+            raise ConfigError(f"oauth.client_id: required {why}")
+        if not oauth.refresh_token.get_secret_value():
+            raise ConfigError(f"oauth.refresh_token: required {why} (or refresh_token_file)")
+        if not _url_ok(oauth.token_url):
+            raise ConfigError(
+                f"oauth.token_url: {oauth.token_url!r} is not an https:// URL (http:// only for a loopback host)"
+            )
