@@ -9,6 +9,7 @@ scheduler then waits for the running cycle to finish and the process exits 0.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -18,9 +19,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .idle import IdleWatcher, backoff_seconds
 from .ledger import Ledger
 from .mailbox import LoginFailed, MailboxError
 from .settings import Settings
@@ -78,14 +82,31 @@ class Service:
         self.stop = threading.Event()
         self.worker = Worker(settings, ledger, stop=self.stop)
         self.scheduler = BlockingScheduler(timezone=settings.event.zone)
+        self.wake = threading.Event()  # set by IDLE: mail arrived while a cycle ran
         self._login_failures = 0
+        self._outages = 0
         self._skip_until: datetime | None = None
 
+    def on_mail(self) -> None:
+        """Called by the IDLE watcher: run a cycle now rather than at the next interval."""
+        self.wake.set()
+        with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+            self.scheduler.modify_job("poll", next_run_time=datetime.now(self.settings.event.zone))
+
     def poll_job(self) -> None:
-        """One scheduled cycle; errors are logged, never raised into the scheduler."""
+        """Scheduled cycles; mail that arrives during one (IDLE) gets another at once."""
+        while not self.stop.is_set():
+            self.wake.clear()
+            self._one_cycle()
+            if not self.wake.is_set() or self._skip_until:
+                return
+
+    def _one_cycle(self) -> None:
+        """One cycle; errors are logged, never raised into the scheduler."""
         now = datetime.now()
         if self._skip_until and now < self._skip_until:
             return
+        self._skip_until = None
         try:
             report = self.worker.cycle()
         except LoginFailed as exc:
@@ -97,14 +118,18 @@ class Service:
             log.error("IMAP login failed (%d in a row); next attempt in %s: %s", self._login_failures, wait, exc)
             return
         except MailboxError as exc:
-            log.warning("IMAP unavailable; will retry on the next cycle: %s", exc)
+            # Reconnect with exponential backoff and jitter, from one interval to 15 minutes.
+            self._outages += 1
+            wait = timedelta(seconds=backoff_seconds(self._outages, self.settings.schedule.poll_seconds, 900))
+            self._skip_until = now + wait
+            log.warning("IMAP unavailable (%d in a row); next attempt in %s: %s", self._outages, wait, exc)
             return
         except Exception:  # noqa: BLE001 - the service must outlive a bug in one cycle
             log.exception("cycle failed")
             return
-        if self._login_failures:
-            log.info("IMAP login works again")
-        self._login_failures, self._skip_until = 0, None
+        if self._login_failures or self._outages:
+            log.info("IMAP works again")
+        self._login_failures, self._outages = 0, 0
         if report.states or report.outbox.did_work or report.workbook != "unchanged":
             log.info("cycle: %s", report.summary())
 
@@ -130,10 +155,17 @@ class Service:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         log.info("registration-bot running: polling %s every %d s", self.settings.imap.folder, schedule.poll_seconds)
+        watcher = None
+        if self.settings.imap.idle:
+            watcher = IdleWatcher(self.settings.imap, self.on_mail, self.stop)
+            watcher.start()
         try:
             if not self.stop.is_set():  # a signal may have come before the scheduler started
                 self.scheduler.start()
         finally:
+            self.stop.set()
+            if watcher is not None:
+                watcher.join(timeout=5)
             self.worker.close()
         log.info("registration-bot stopped")
         return 0

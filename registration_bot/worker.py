@@ -1,15 +1,13 @@
 """One cycle: drain the inbox, then the outbox, then rewrite the workbook if anything changed.
 
 Each step is a method that returns what it did, so tests and the scheduler
-call the same code (healthchecks' ``sendalerts`` shape). A message that
-cannot be processed is recorded as ``failed`` with its reason and moved to
-the review folder, and the loop goes on (Mailman's "shunt"). A stop request
-is honoured between messages, never in the middle of one.
+call the same code (healthchecks' ``sendalerts`` shape). The inbox side
+lives in :mod:`inbox`; an IMAP failure there does not stop the outbox or the
+workbook, which need no IMAP.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -18,20 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .authresults import dmarc_failure
 from .compose import Templates
-from .decide import Existing, decide
-from .details import extract
+from .inbox import Inbox
 from .ledger import Ledger, now_iso
 from .limits import Limits
-from .mailbox import Mailbox, MailboxError, MailboxUnavailable
-from .models import Action, Decision, MessageState, RegistrationStatus
+from .mailbox import Mailbox, MailboxError
 from .outbox import FlushResult, Outbox
-from .reading import ReadError, read_message
-from .record import Ident, Recorder
-from .robots import classify
+from .record import Recorder
 from .settings import Settings
-from .textutil import one_line
 from .workbook import WorkbookError, write_workbook
 
 log = logging.getLogger(__name__)
@@ -67,177 +59,29 @@ class Worker:
         mailbox_factory: Callable[[], Mailbox] | None = None,
     ) -> None:
         self.settings = settings
-        self.mailbox_factory = mailbox_factory or (lambda: Mailbox(settings.imap))
         self.ledger = ledger
         self.stop = stop or threading.Event()
         self.templates = Templates(settings.templates.dir)
         self.limits = Limits(ledger, settings.limits)
         self.recorder = Recorder(ledger, settings, self.templates, self.limits)
         self.outbox = Outbox(ledger, settings.smtp)
-        self.mailbox: Mailbox | None = None
-        self.ours = frozenset(a.lower() for a in (settings.smtp.from_address, settings.imap.username) if "@" in a)
-        self._reconciled = False
+        self.inbox = Inbox(
+            settings, ledger, self.recorder, self.limits, stop=self.stop, mailbox_factory=mailbox_factory
+        )
 
     def close(self) -> None:
-        if self.mailbox is not None:
-            self.mailbox.close()
-            self.mailbox = None
+        self.inbox.close()
 
     # step 1: the inbox ----------------------------------------------------------
-    def _connected(self) -> Mailbox:
-        if self.mailbox is None or self.mailbox.client is None:
-            self.mailbox = self.mailbox_factory()
-            self.mailbox.connect()
-            self._reconciled = False
-        return self.mailbox
-
     def poll_inbox(self) -> Counter[str]:
         """Record every new message in the inbox and move it out; return counts by state."""
-        imap = self.settings.imap
-        box = self._connected()
-        for folder in (imap.processed_folder, imap.review_folder):
-            box.ensure_folder(folder)
-        uidvalidity = box.select(imap.folder)
-        self._retry_moves(box, uidvalidity)
-        if self._reconciled:
-            uids = box.uids_after(self.ledger.max_uid(imap.folder, uidvalidity))
-        else:
-            # Once per connection, look at the whole folder: this also catches
-            # anything left behind by a restored backup or a UIDVALIDITY change.
-            everything = box.all_uids()
-            known = self.ledger.known_uids(imap.folder, uidvalidity, everything)
-            uids = [uid for uid in everything if uid not in known]
-            self._reconciled = True
-        states: Counter[str] = Counter()
-        for start in range(0, len(uids), imap.batch_size):
-            if self.stop.is_set():
-                break
-            states += self._batch(box, uidvalidity, uids[start : start + imap.batch_size])
-        return states
-
-    def _batch(self, box: Mailbox, uidvalidity: int, uids: list[int]) -> Counter[str]:
-        imap = self.settings.imap
-        envelope = box.envelope(uids)
-        sizes = {uid: size for uid, (size, _arrived) in envelope.items()}
-        arrived = {uid: moment for uid, (_size, moment) in envelope.items()}
-        self.limits.note_arrivals(list(arrived.values()))
-        small = [uid for uid in uids if uid in sizes and sizes[uid] <= imap.max_message_bytes]
-        large = [uid for uid in uids if sizes.get(uid, 0) > imap.max_message_bytes]
-        bodies = box.fetch(small) if small else {}
-        headers = box.fetch_headers(large) if large else {}
-        states: Counter[str] = Counter()
-        done: dict[str, list[tuple[int, int]]] = {}
-        for uid in uids:
-            if self.stop.is_set():
-                break
-            if uid in bodies:
-                state, dest, row = self.process_message(uidvalidity, uid, bodies[uid], arrived.get(uid))
-            elif uid in headers:
-                state, dest, row = self._oversized(uidvalidity, uid, headers[uid], sizes[uid], arrived.get(uid))
-            else:
-                continue  # vanished meanwhile (moved or expunged by a person)
-            states[state] += 1
-            done.setdefault(dest, []).append((uid, row))
-        self.ledger.mark_moved(self._move(box, done))
-        return states
-
-    def _move(self, box: Mailbox, by_destination: dict[str, list[tuple[int, int]]]) -> list[int]:
-        """Move recorded messages out of the inbox; return the ledger rows now moved.
-
-        A refused MOVE is logged and retried on a later cycle (the ledger row
-        says where the message belongs); a lost connection ends the cycle.
-        """
-        moved: list[int] = []
-        for dest, items in by_destination.items():
-            try:
-                box.move([uid for uid, _ in items], dest)
-            except MailboxUnavailable:
-                raise
-            except MailboxError as exc:
-                log.warning("could not move %d message(s) to %s: %s; will retry", len(items), dest, exc)
-                continue
-            moved += [row for _, row in items]
-        return moved
-
-    def _retry_moves(self, box: Mailbox, uidvalidity: int) -> None:
-        pending = self.ledger.unmoved(self.settings.imap.folder, uidvalidity)
-        if not pending:
-            return
-        present = set(box.all_uids())
-        gone = [row["id"] for row in pending if row["uid"] not in present]
-        by_dest: dict[str, list[tuple[int, int]]] = {}
-        for row in pending:
-            if row["uid"] in present:
-                by_dest.setdefault(row["destination"], []).append((row["uid"], row["id"]))
-        self.ledger.mark_moved(gone + self._move(box, by_dest))
-
-    def _destination(self, decision: Decision) -> str:
-        imap = self.settings.imap
-        return (
-            imap.review_folder
-            if decision.state in (MessageState.REVIEW, MessageState.FAILED)
-            else imap.processed_folder
-        )
+        return self.inbox.drain()
 
     def process_message(
         self, uidvalidity: int, uid: int, raw: bytes, arrived: datetime | None = None
     ) -> tuple[str, str, int]:
-        """Read, classify, decide and record one message; never raises for bad mail."""
-        ident = Ident(self.settings.imap.folder, uidvalidity, uid, hashlib.sha256(raw).hexdigest(), len(raw), arrived)
-        mail = None
-        try:
-            mail = read_message(raw)
-            decision = self._decide(mail, ident)
-        except ReadError as exc:
-            decision = Decision(action=Action.FAIL, reason=f"unreadable: {exc}")
-        except Exception as exc:  # noqa: BLE001 - Mailman's shunt: record, log, go on
-            log.exception("uid=%s: internal error while reading or deciding", uid)
-            decision = Decision(
-                action=Action.FAIL, reason=f"internal error: {type(exc).__name__}: {one_line(str(exc), 200)}"
-            )
-        dest = self._destination(decision)
-        row = self.recorder.record(ident, mail, decision, dest)
-        log.info(
-            "uid=%s message-id=%s: %s (%s)",
-            uid,
-            mail.message_id if mail else "-",
-            decision.state,
-            one_line(decision.reason, 160),
-        )
-        return decision.state, dest, row
-
-    def _decide(self, mail, ident: Ident) -> Decision:
-        duplicate = self.ledger.find_duplicate(ident.sha256, mail.message_id, mail.sender or "")
-        if duplicate is not None:
-            return Decision(
-                action=Action.IGNORE,
-                reason=f"duplicate of message M{duplicate['id']:05d} (already {duplicate['state']})",
-                language=mail.language or self.settings.event.language,
-            )
-        verdict = classify(mail, self.ours)
-        extraction = None if verdict.automatic else extract(mail, self.settings.event.language, self.ours)
-        existing = None
-        if mail.sender and not verdict.automatic:
-            row = self.ledger.registration_by_email(mail.sender)
-            if row is not None:
-                existing = Existing(id=row["id"], status=RegistrationStatus(row["status"]))
-        distrust = dmarc_failure(mail, self.settings.security.authserv_id)
-        return decide(mail, verdict, extraction, existing, distrust=distrust)
-
-    def _oversized(
-        self, uidvalidity: int, uid: int, header: bytes, size: int, arrived: datetime | None
-    ) -> tuple[str, str, int]:
-        digest = hashlib.sha256(header + str(size).encode()).hexdigest()
-        ident = Ident(self.settings.imap.folder, uidvalidity, uid, digest, size, arrived)
-        try:
-            mail = read_message(header)
-        except ReadError:
-            mail = None
-        decision = Decision(action=Action.REVIEW, reason=f"too large to read ({size} bytes > imap.max_message_bytes)")
-        dest = self._destination(decision)
-        row = self.recorder.record(ident, mail, decision, dest)
-        log.info("uid=%s message-id=%s: review (oversized, %d bytes)", uid, mail.message_id if mail else "-", size)
-        return decision.state, dest, row
+        """Read, decide and record one message (see :meth:`Inbox.process_message`)."""
+        return self.inbox.process_message(uidvalidity, uid, raw, arrived)
 
     # step 2: the outbox -----------------------------------------------------------
     def flush_outbox(self) -> FlushResult:
@@ -261,10 +105,17 @@ class Worker:
                 self.settings.workbook.versions_kept,
             )
         except WorkbookError as exc:
-            log.warning("workbook not written: %s", exc)
+            problem = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug here must not stop registrations
+            log.exception("workbook not written: internal error")
+            problem = f"internal error: {type(exc).__name__}: {exc}"
+        else:
+            problem = ""
+        if problem:
+            log.warning("workbook not written: %s", problem)
             with self.ledger.transaction():
-                self.ledger.set_meta("workbook_error", str(exc))
-            return f"not written: {exc}"
+                self.ledger.set_meta("workbook_error", problem)
+            return f"not written: {problem}"
         if path is None:
             with self.ledger.transaction():
                 self.ledger.set_meta("workbook_version", version)

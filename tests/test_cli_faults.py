@@ -242,7 +242,7 @@ def test_kill_9_at_any_moment_never_loses_a_message_nor_confirms_anyone_twice(
     rng.seed(seed)
 
     def recorded() -> int:
-        return _log_lines(log, "registration_bot.worker: uid=")
+        return _log_lines(log, "registration_bot.inbox: uid=")
 
     def delivered() -> int:
         return len(slow_sink.messages)
