@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from .diet import diet
+from .headers import ascii_address
 from .intent import classify_intent
 from .models import Extraction, Found, Guest, InboundMail, Language
 from .names import fix_case, is_name_like, name_from_address
@@ -71,22 +72,26 @@ _SEATS_TOTAL = [
     ),
     re.compile(r"\b(?:plats(?:er)? för|seats? for|tickets? for|boka) " + _NUM + r"\b"),
     re.compile(r"\bvi (?:kommer|blir) " + _NUM + r" (?:från|st|stycken)\b"),
+    re.compile(r"\b" + _NUM + r" (?:in total|totalt|sammanlagt|i allt|all together|altogether)\b"),
 ]
+# A companion who only "pointed me to the meetup" is not coming along.
+_NOT_COMING = r"(?! (?:pointed|told|recommended|sent|forwarded|tipsade|skickade|berättade|vidarebefordrade|tipped|mentioned|tipsat))"
 _SEATS_PLUS = [
     re.compile(r"(?<![\w+])\+\s?(\d)\b"),
     re.compile(r"\bplus (?:en|ett|one)\b()"),
+    re.compile(r"\b(?:me|jag|mig|up) plus " + _NUM + r"\b"),
     re.compile(r"\b(?:jag|me|i|myself) (?:och|and|plus|\+|samt) " + _NUM + r" " + _COMPANION),
     re.compile(
         r"\b(?:jag|me|i|myself) (?:och|and|plus|\+|samt) (?:min|mina|my|our|vår)(?: \w+)? " + _COMPANION + r"()"
     ),
     re.compile(r"\b(?:tar med|tar jag med|bring(?:ing)?|ta med|med mig) (?:mig )?" + _NUM + r" " + _COMPANION),
     re.compile(
-        r"\b(?:tar med|bring(?:ing)?|ta med|will bring|'ll bring) (?:mig )?(?:min|my|our|vår)(?: \w+)? "
+        r"\b(?:tar med|tar jag med|tar vi med|bring(?:ing)?|ta med|will bring|'ll bring) (?:mig )?(?:min|my|our|vår)(?: \w+)? "
         + _COMPANION
         + r"()"
     ),
-    re.compile(r"\b(?:och|and|plus|with|samt|med) (?:min|mitt|mina|my) (?:\w+ )?" + _COMPANION + r"\b()"),
-    re.compile(r"\b(?:och|and|plus|samt) " + _NUM + r" (?:\w+ )?" + _COMPANION + r"\b"),
+    re.compile(r"\b(?:och|and|plus|with|samt|med) (?:min|mitt|mina|my) (?:\w+ )?" + _COMPANION + r"\b()" + _NOT_COMING),
+    re.compile(r"\b(?:och|and|plus|samt) " + _NUM + r" (?:\w+ )?" + _COMPANION + r"\b" + _NOT_COMING),
 ]
 
 
@@ -101,17 +106,27 @@ def seats(text: str) -> Found[int | None]:
         match = pattern.search(folded)
         if match and (n := _number(match.group(1))) and 1 <= n <= 50:
             return Found(value=n, confidence=0.9, source=f"said {match.group()!r}")
+    # Companions may be mentioned more than once ("min kollega ... och vår
+    # praktikant"); each distinct phrase counts once.
+    extra, phrases, unclear = 0, [], False
+    taken: list[tuple[int, int]] = []
     for pattern in _SEATS_PLUS:
-        match = pattern.search(folded)
-        if match:
-            extra = _number(match.group(1)) if match.group(1) else 1
-            plural = bool(
-                re.search(r"kollegor|kolleger|colleagues|friends|vänner|guests|gäster|coworkers|people", match.group())
-            )
-            if match.group(1) == "" and plural:
-                return Found(value=3, confidence=0.6, source=f"several companions, count unclear: {match.group()!r}")
-            if extra and 1 <= extra <= 20:
-                return Found(value=1 + extra, confidence=0.85, source=f"companions {match.group()!r}")
+        for match in pattern.finditer(folded):
+            if any(match.start() < end and start < match.end() for start, end in taken) or match.group() in phrases:
+                continue
+            count = _number(match.group(1)) if match.group(1) else 1
+            if match.group(1) == "" and re.search(
+                r"kollegor|kolleger|colleagues|friends|vänner|guests|gäster|coworkers|people", match.group()
+            ):
+                unclear = True
+            if count and 1 <= count <= 20:
+                extra += count
+                taken.append(match.span())
+                phrases.append(match.group())
+    if unclear and extra <= 1:
+        return Found(value=3, confidence=0.6, source=f"several companions, count unclear: {phrases!r}")
+    if extra:
+        return Found(value=1 + extra, confidence=0.85, source=f"companions {phrases!r}")
     return Found(value=1, confidence=0.9, source="no companions mentioned")
 
 
@@ -139,8 +154,8 @@ def guests(mail: InboundMail, ours: set[str], writer: str = "") -> tuple[Guest, 
     found: list[Guest] = []
     sender = (mail.sender or "").lower()
     for match in _ADDRESS_IN_TEXT.finditer(mail.text):
-        addr = match.group("addr").lower().rstrip(".")
-        if addr == sender or addr in ours or any(g.email == addr for g in found):
+        addr, problem = ascii_address(match.group("addr").lower().rstrip("."))
+        if problem or addr == sender or addr in ours or any(g.email == addr for g in found):
             continue
         line_start = mail.text.rfind("\n", 0, match.start()) + 1
         before = _NAME_BEFORE.search(mail.text[line_start : match.start()])

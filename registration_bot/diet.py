@@ -49,7 +49,8 @@ _FOODS = (
 )
 _OTHER = re.compile(
     r"allergi|allergisk|allergic|allergy|allergies|intoleran|överkänslig|fodmap|diabet|"
-    r"(?:äter inte|inte äta|don't eat|do not eat|cannot eat|can't eat|kan inte äta|\bno\b|\butan\b|\bwithout\b|"
+    r"(?:äter inte|inte äta|don't eat|do not eat|cannot eat|can't eat|kan inte äta|tål inte|tål ej|"
+    r"can't tolerate|cannot tolerate|kan inte tåla|reagerar på|\bno\b|\butan\b|\bwithout\b|"
     r"undviker|avoid|inget|ingen|inga) (?:\w+ ){0,2}?(?:" + _FOODS + r")\b"
 )
 _NONE = re.compile(

@@ -58,9 +58,12 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+MAX_HEADER_CHARS = 8192  # decode_header is quadratic in encoded words; no honest header is longer
+
+
 def decode_header_value(value: object) -> str:
     """Decode encoded words and stray 8-bit bytes; return one clean line."""
-    text = str(value)
+    text = str(value)[:MAX_HEADER_CHARS]
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -118,6 +121,22 @@ def _one_address(values: list[str]) -> tuple[str, str, str | None]:
     return one_line(address, 320), raw_name, problem
 
 
+def ascii_address(address: str) -> tuple[str, str | None]:
+    """The address as SMTP without SMTPUTF8 can carry it: an IDNA domain, an ASCII local part.
+
+    ``anna@exempel-åäö.se`` becomes ``anna@xn--exempel--...``; ``åsa@x.se``
+    cannot be written without SMTPUTF8, so it gets a problem (and no reply).
+    """
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        return address, "the address has non-ASCII letters before the @ (SMTPUTF8 is not used)"
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return address, "the address's domain cannot be encoded (IDNA)"
+    return f"{local}@{domain}", None
+
+
 def parse_sender(message: Message) -> tuple[str, str, str | None]:
     """``(address, display name, problem)``: a message with a problem is never answered.
 
@@ -133,6 +152,8 @@ def parse_sender(message: Message) -> tuple[str, str, str | None]:
             froms = _raw_header(message, "Reply-To")
     address, raw_name, problem = _one_address(froms)
     name = decode_header_value(raw_name) if raw_name else ""
+    if problem is None and address and not address.isascii():
+        address, problem = ascii_address(address)
     if problem is None and not _ADDRESS.match(address):
         problem = "From is not a valid address"
     if problem is None and "@" in name:

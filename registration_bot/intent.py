@@ -139,6 +139,7 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
         _REPLY_SUBJECT.match(mail.subject) and _CONFIRMATION_THREAD.search(mail.subject)
     ) or bool(_CONFIRMATION_THREAD.search(mail.quoted[:2000]))
     cancel = update = signup = weak_signup = None
+    conditional = False
     question = any("?" in s for s in parts)
     for sentence in parts:
         hedged = bool(_HEDGE.search(sentence)) or "?" in sentence or bool(_ALREADY.search(sentence))
@@ -158,12 +159,16 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
                 weak_signup = weak_signup or f"not the writer: {m.group()!r}"
             else:
                 signup = f"sign-up phrase: {m.group()!r}"
+                # "If that can be arranged I would love to come": it depends on an answer.
+                conditional = bool(re.match(r"\s*(?:if|om|ifall|provided|förutsatt)\b", sentence))
     if cancel and not signup:
         return Found(value=Intent.CANCEL, confidence=0.95, source=cancel)
     if cancel and signup:
         return Found(value=Intent.CANCEL, confidence=0.6, source=f"both {cancel} and {signup}")
     if update and (in_confirmation_thread or not signup or "change phrase" in update):
         return Found(value=Intent.UPDATE, confidence=0.9, source=update)
+    if signup and conditional and question:
+        return Found(value=Intent.QUESTION, confidence=0.8, source=f"a sign-up that waits for an answer: {signup}")
     if signup:
         if in_confirmation_thread:
             return Found(value=Intent.UPDATE, confidence=0.85, source=f"in reply to a confirmation: {signup}")

@@ -108,8 +108,10 @@ def name_from_address(address: str) -> str:
     local = address.split("@", 1)[0].split("+", 1)[0].lower()
     if local in _GENERIC_LOCAL:
         return ""
-    parts = [p for p in re.split(r"[._-]+", re.sub(r"\d+", "", local)) if p]
-    if not parts or any(not p.isalpha() for p in parts):
+    parts = [p for p in re.split(r"[._]+", re.sub(r"\d+", "", local)) if p]
+    if len(parts) == 1:
+        parts = [p for p in parts[0].split("-") if p]  # "anna-svensson": a name and a surname
+    if not parts or any(not p.replace("-", "").isalpha() for p in parts):
         return ""
     if len(parts) == 1 and len(parts[0]) < 3:
         return ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from .models import Found, InboundMail
-from .signature import _ACRONYM, _PLACES, Signature, classify_segment, clean_org
+from .signature import _ACRONYM, _ORG_WORD, _PLACES, Signature, classify_segment, clean_org
 from .textutil import fold
 
 _LABEL_ORG = re.compile(
@@ -26,7 +26,9 @@ _ORG_TOKEN = r"[A-ZÅÄÖ0-9][\w&'’-]*(?:\.[\w&'’-]+)*"
 # Lower-case words inside a name: "Kodbyrån i Norr AB", "Post- och telestyrelsen", "Öppna data Norr".
 _ORG_SMALL = (
     r"(?:i|för|och|of|the|for|de|&|AB|kommun|stad|universitet|högskola|region|ekonomisk|förening|län|"
-    r"[a-zåäö]+(?:styrelsen|verket|myndigheten|nämnden|kommun|förvaltningen|inspektionen))"
+    r"[a-zåäö-]+(?:styrelsen|verket|myndigheten|nämnden|kommun|förvaltningen|inspektionen|universitet|högskola|"
+    r"högskolan|institutet|förbundet|rådet|kassan|banken|bolaget|museet|arkivet|biblioteket)|tekniska|län|"
+    r"(?:på|vid|hos)(?=[ \t]+[A-ZÅÄÖ]))"
 )
 _ORG_BRIDGE = (
     r"(?!(?:men|som|med|till|hos|på|vid|och|att|är|but|with|from|at|to|in|and|is|as|who|that|the|en|ett|a|an)\b)"
@@ -46,7 +48,7 @@ _ORG_PHRASE = (
 )
 _ORG_CUE = re.compile(
     r"(?i:\b(?:jobbar|arbetar|anställd|verksam|forskar|läser|studerar|pluggar|doktorerar|praktiserar|konsultar|"
-    r"aktiv|engagerad|medlem|member|active|involved|"
+    r"aktiv|engagerad|medlem|member|active|involved|jag är|i am|i'm|vår|våra|our|"
     r"work(?:s|ing)?|employed|stud(?:y|ying|ent)|researcher|developer|engineer|owner|manager|analyst|officer|"
     r"consultant|lead|volunteer|lecturer|archivist|arkivarie|team|office|department|kontor|avdelning|enhet|grupp)"
     r"(?:[ \t]+[\w-]+){0,6}?[ \t]+(?:på|vid|hos|för|inom|åt|i|at|for|in)[ \t]+)" + _ORG_PHRASE
@@ -71,6 +73,9 @@ _FROM_CUE = re.compile(
 
 
 def _org_in_text(text: str, person: str) -> str | None:
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+        return None  # ALL CAPS: capitals no longer mark names
     if person:
         # "Simon Ek, Kodkollektivet Öst", "Carlos Mendes, developer at Skånetrafiken", "Anna från DIGG".
         inline = re.search(
@@ -89,13 +94,21 @@ def _org_in_text(text: str, person: str) -> str | None:
         )
         for match in (inline, signed):
             if match and classify_segment(match.group("org")) in ("org", "name", "weak_org"):
-                return clean_org(match.group("org"))
+                return _outer(clean_org(match.group("org")))
     for pattern in (_ORG_IS, _ORG_CUE, _ORG_APPOSITIVE, _ORG_PAREN, _FROM_CUE):
         for match in pattern.finditer(text):
-            org = clean_org(match.group("org"))
-            if org and fold(org) not in _PLACES:
+            org = _outer(clean_org(match.group("org")))
+            if org and fold(org) not in _PLACES and classify_segment(org) != "department":
                 return org
     return None
+
+
+def _outer(org: str) -> str:
+    """ "Trafikförvaltningen i Region Stockholm" is Region Stockholm: the department's organisation."""
+    parts = re.split(r"[ \t]+(?:i|på|vid|hos|inom|of|at)[ \t]+(?=[A-ZÅÄÖ])", org, maxsplit=1)
+    if len(parts) == 2 and classify_segment(parts[0]) == "department":
+        return parts[1]
+    return org
 
 
 def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[str | None], bool]:
@@ -104,7 +117,16 @@ def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[
     if label and label.group(1).strip(" .-"):
         return Found(value=clean_org(label.group(1)), confidence=0.95, source="Organisation: line"), False
     said = _org_in_text(mail.text, person)
-    if said and sig.org and (_ACRONYM.match(said) or fold(said) in fold(sig.org)):
+    if (
+        said
+        and sig.org
+        and (
+            _ACRONYM.match(said)
+            or fold(said) in fold(sig.org)
+            or not _ORG_WORD.search(said)
+            and _ORG_WORD.search(sig.org)
+        )
+    ):
         return Found(value=sig.org, confidence=0.85, source="signature (spelt out)"), False
     if said:
         return Found(value=said, confidence=0.8, source="said where they work"), False

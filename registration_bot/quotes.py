@@ -119,6 +119,9 @@ _NAME_START = re.compile(
 )
 
 
+_GREETING = re.compile(r"^(?:hej|hejsan|hallå|tjena|tja|hi|hello|hey|dear|god morgon|good morning|hej hej)\b", re.I)
+
+
 def strip_closing(line: str) -> str:
     """ "Mvh Anna" becomes "Anna"; "Best regards," becomes ""."""
     return _CLOSING_PREFIX.sub("", line, count=1).strip()
@@ -203,11 +206,20 @@ def _signature_start(lines: list[str]) -> int:
             return i
     content = [i for i, line in enumerate(lines) if line.strip()]
     # Only a closing near the end starts a signature: "Tack!" in the middle of
-    # a message is just thanks.
-    for i in content[-8:]:
-        if len(lines[i].strip()) <= 70 and _is_closing(lines[i]):
+    # a message is just thanks. "Near" allows for a long signature with an
+    # address block and a legal footer after it.
+    for i in content[-14:]:
+        if len(lines[i].strip()) <= 70 and _is_closing(lines[i]) and _signature_follows(lines, content, i):
             return i
     return _trailing_block(lines, content)
+
+
+def _signature_follows(lines: list[str], content: list[int], i: int) -> bool:
+    """After a closing come a name and short lines, maybe a footer; not another paragraph of text."""
+    after = [lines[j].strip() for j in content if j > i]
+    if not after:
+        return True
+    return len(after[0]) <= 70 and not after[0].endswith("?")
 
 
 def _trailing_block(lines: list[str], content: list[int]) -> int:
@@ -218,20 +230,20 @@ def _trailing_block(lines: list[str], content: list[int]) -> int:
     """
     if len(content) < 2:
         return len(lines)
-    # Walk back over the last paragraphs while they are short, signature-like
-    # lines; the earliest line there that is a name starts the signature.
+    # Walk back over the last lines while they look like a signature (short,
+    # not sentences); the earliest name among them starts the signature.
     start = None
     previous = None
     for index in reversed(content[-6:]):
         line = lines[index].strip()
-        if len(line) > 70 or (previous is not None and index < previous - 2):
+        sentence = line.endswith((".", "!", "?", ":")) or len(line.split()) > 8 or len(line) > 70
+        if sentence or (previous is not None and index < previous - 2):
             break
         previous = index
         first = line.lstrip("/").split(",")[0].strip()
         if (
             _NAME_START.match(line)
-            and len(line.split()) <= 6
-            and not line.endswith((".", "!", "?", ":"))
+            and not _GREETING.match(first)
             and re.match(r"^[A-ZÅÄÖÉÜ][\w'’.-]+(?:\s+[A-ZÅÄÖÉÜ][\w'’.-]+){0,3}$", first)
         ):
             start = index

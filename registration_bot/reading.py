@@ -148,14 +148,55 @@ def _date(headers: dict[str, list[str]]) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    if not 1970 <= parsed.year <= 2200:
+        return None  # "31 Dec 9999 -1200" overflows every later conversion
     return parsed
+
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+MAX_FIELD_BYTES = 16_384
+
+
+def _trim_headers(raw: bytes) -> tuple[bytes, bool]:
+    """Cut header fields longer than ``MAX_FIELD_BYTES`` before parsing.
+
+    The standard library's header decoding (which mail-parser uses too) is
+    quadratic in the number of encoded words: one hostile 2 MB Subject would
+    hold the loop for half a minute. Nothing a person writes needs such a field.
+    """
+    end = _HEADER_END.search(raw)
+    head, body = (raw[: end.start()], raw[end.start() :]) if end else (raw, b"")
+    if len(head) <= MAX_FIELD_BYTES:
+        return raw, False
+    kept: list[bytes] = []
+    field = 0
+    trimmed = False
+    for line in head.splitlines(keepends=True):
+        continuation = line[:1] in (b" ", b"\t")
+        field = field + len(line) if continuation else len(line)
+        if field > MAX_FIELD_BYTES:
+            trimmed = True
+            if not continuation:
+                kept.append(line[:MAX_FIELD_BYTES] + b"\r\n")
+            continue
+        kept.append(line)
+    return b"".join(kept) + body, trimmed
+
+
+def _message_id(value: str) -> str:
+    """The first ``<id>`` of the header: comments and extra IDs would break threading."""
+    match = re.search(r"<[^<>\s]{1,250}>", value)
+    return match.group() if match else one_line(value, 250)
 
 
 def read_message(raw: bytes) -> InboundMail:
     """Read raw bytes into an :class:`InboundMail`; raise :class:`ReadError` if hopeless."""
     if not raw.strip():
         raise ReadError("empty message")
+    raw, trimmed = _trim_headers(raw)
     message, defects = _parse(raw)
+    if trimmed:
+        defects.append("header field too long, cut")
     headers = _headers(message)
     sender, raw_name, problem = parse_sender(message)
     name, org_hint = split_display_name(raw_name, sender or "")
@@ -166,7 +207,7 @@ def read_message(raw: bytes) -> InboundMail:
     if b"\x00" in raw:
         defects.append("NUL bytes")
     return InboundMail(
-        message_id=one_line(headers.get("message-id", [""])[0], 250),
+        message_id=_message_id(headers.get("message-id", [""])[0]),
         sender=sender.lower() or None,
         sender_problem=problem,
         display_name=name,

@@ -18,18 +18,23 @@ _TITLE = re.compile(
     r"(?:utvecklare|strateg|ansvarig|ingenjör|chef|ledare|samordnare|handläggare|arkitekt|specialist|analytiker|"
     r"konsult|förvaltare|lektor|forskare|sekreterare|rådgivare|ägare|designer|expert|tekniker|administratör|"
     r"koordinator|direktör|arkivarie|doktorand|student|studerande|kommunikatör|utredare|controller|jurist|"
-    r"bibliotekarie|projektledare|sakkunnig|assistent|grundare|vd|statistiker|registrator)\b|"
+    r"bibliotekarie|projektledare|sakkunnig|assistent|grundare|vd|statistiker|registrator|lärare|ordförande|"
+    r"kassör|ledamot|informatör|förvaltare|tekniker|programmerare|beställare|samordnare)\b|"
     r"\b(?:developer|engineer|manager|officer|lead|head of|director|analyst|architect|consultant|specialist|"
     r"coordinator|advisor|adviser|owner|scientist|researcher|lecturer|professor|student|designer|founder|cto|ceo|"
     r"cio|cdo|vp|president|intern|administrator|assistant|strategist|librarian|archivist|statistician|"
     r"executive|account|sales|säljare|business|partner|advokat|lawyer|counsel|secretary|editor|redaktör|journalist|"
-    r"product|project|programme|program|senior|junior|principal|chief|volunteer|phd)\b",
+    r"product|project|programme|program|senior|junior|principal|chief|volunteer|phd|chair|chairman|chairwoman|"
+    r"treasurer|board member|teacher|programmer)\b",
     re.I,
 )
 _DEPARTMENT = re.compile(
     r"^(?:enheten|avdelningen|institutionen|sektionen|gruppen|teamet|kontoret|staben|förvaltningen för|"
     r"it-avdelningen|intraprenaden|department|dept\.?|division|unit|team|office of|section|school of|faculty|"
-    r"partnerships|sales|marketing|communications|kommunikation|hr|it|digital services|ledningsstaben)\b",
+    r"partnerships|sales|marketing|communications|kommunikation|hr|it|digital services|ledningsstaben|"
+    r"koncernstab\w*|digitala tjänster|open source programme office|ospo)\b"
+    # Departments inside an organisation: Stadsbyggnadsförvaltningen, Stadsledningskontoret, IT-avdelningen.
+    r"|^[\w-]*(?:förvaltningen|kontoret|avdelningen|enheten|sektionen|staben|byrån för|institutionen)(?:\s|$)",
     re.I,
 )
 _ORG_WORD = re.compile(
@@ -104,8 +109,10 @@ def classify_segment(segment: str) -> str:
     text = segment.strip(" .")
     if not text or _CONTACT.search(text) or _FOOTER.search(text):
         return "contact"
-    if _DEPARTMENT.match(text):
+    if _DEPARTMENT.match(text) and not _ORG_WORD.search(text):
         return "department"
+    if _TITLE.fullmatch(text):
+        return "title"  # "VD", "CEO": an acronym that is a title
     if _ACRONYM.match(text) or (_LEADING_ACRONYM.match(text) and not _TITLE.search(text)):
         return "org"
     if _ORG_WORD.search(text) and not (is_name_like(text, 3) and not re.search(r"\s", text) and _TITLE.search(text)):
@@ -121,50 +128,65 @@ def classify_segment(segment: str) -> str:
 
 def _segments(line: str) -> list[str]:
     parts = re.split(r"\s*(?:[|•·,;]|\s[-–—/]\s|\s/|/\s)\s*", line)
-    return [p.strip(" .") for p in parts if p.strip(" .")]
+    return [p.strip() for p in parts if p.strip(" .")]
 
 
 def clean_org(text: str) -> str:
-    text = _TRAILING_JUNK.sub("", text.strip(" .,;:"))
+    text = text.strip(" ,;:")
+    if text.endswith(".") and not re.search(r"\b\w\.\w+\.$|\b(?:Inc|Ltd|Co|Corp)\.$", text):
+        text = text[:-1]  # a sentence's full stop, but not the one in "e.V." or "Inc."
+    text = _TRAILING_JUNK.sub("", text)
     if text.count("(") != text.count(")"):
         text = text.strip("()")
     return one_line(text, 100)
 
 
 class Signature:
-    """What a signature block says: the person's name and their organisation."""
+    """What a signature block says: the person's name and their organisation.
+
+    Organisation candidates are ranked, because signatures put departments,
+    titles and organisations in every order: a line with an organisation
+    word ("kommun", "AB", "universitet") beats a line of its own, which
+    beats what follows a title on the same line ("Arkitekt, Digitala
+    tjänster" is a department when "Kronofogden" follows); departments never
+    count.
+    """
 
     def __init__(self, lines: list[str], display_name: str = "") -> None:
         self.name: str | None = None
-        self.org: str | None = None
         self.title: str | None = None
-        weak: str | None = None
+        candidates: list[tuple[int, int, str]] = []  # (rank, order, text)
         for raw in lines:
             line = raw.strip(" \t*_>").lstrip("/").strip()
             if not line or len(line) > 90:
                 continue
-            kinds = [classify_segment(segment) for segment in _segments(line)]
-            for position, segment in enumerate(_segments(line)):
-                kind = kinds[position]
-                if kind == "weak_org":
-                    # "Researcher, Mobility and Systems": after a title it is a department.
-                    if "title" not in kinds[:position] and weak is None and fold(segment) not in _PLACES:
-                        weak = clean_org(segment)
-                    continue
+            segments = _segments(line)
+            kinds = [classify_segment(segment) for segment in segments]
+            for position, (segment, kind) in enumerate(zip(segments, kinds, strict=True)):
+                after_title = "title" in kinds[:position]
                 if kind == "name" and self.name is None:
                     self.name = fix_case(segment)
-                elif kind == "name" and self.name is not None:
+                    continue
+                if kind == "name":
                     if fold(segment).startswith(fold(self.name)) and " " in segment and " " not in self.name:
                         self.name = fix_case(segment)  # "Maria" then "Maria Berg"
-                    elif self.org is None and not set(fold(segment).split()) & set(fold(self.name).split()):
-                        if fold(segment) not in _PLACES and fold(segment) not in fold(display_name):
-                            self.org = clean_org(segment)  # a second "name" is an organisation: "Västtrafik"
-                elif kind == "org" and self.org is None and fold(segment) not in _PLACES:
-                    self.org = clean_org(segment)
-                elif kind == "title" and self.title is None:
-                    self.title = segment
-        if self.org is None:
-            self.org = weak
+                        continue
+                    if set(fold(segment).split()) & set(fold(self.name).split()) or fold(segment) in fold(display_name):
+                        continue
+                    kind = "org"  # a second "name" is an organisation: "Västtrafik"
+                if kind == "title":
+                    if self.name and set(fold(segment).split()) & set(fold(self.name).split()[1:]):
+                        kind = "org"  # "Sjögren IT-konsult": a firm named after its owner
+                    else:
+                        self.title = self.title or segment
+                        continue
+                if kind not in ("org", "weak_org") or fold(segment) in _PLACES:
+                    continue
+                strong = bool(_ORG_WORD.search(segment) or _ACRONYM.match(segment) or _LEADING_ACRONYM.match(segment))
+                rank = 3 if strong else 0 if kind == "weak_org" else 1 if after_title else 2
+                candidates.append((rank, len(candidates), clean_org(segment)))
+        best = max(candidates, key=lambda c: (c[0], -c[1]), default=None)
+        self.org: str | None = best[2] if best else None
 
 
 def signature_lines(mail: InboundMail) -> list[str]:

@@ -85,9 +85,12 @@ def excel_time(iso: str | None, zone: ZoneInfo) -> datetime | None:
     """An ISO timestamp as a naive local datetime (Excel has no time zones)."""
     if not iso:
         return None
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone).replace(tzinfo=None)
+    try:
+        moment = datetime.fromisoformat(iso)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(zone).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return None
     return moment
 
 
@@ -156,6 +159,22 @@ def build(
 ) -> Workbook:
     """The whole workbook as an openpyxl object (write-only, so 10,000 rows stay small)."""
     book = Workbook(write_only=True)
+    try:
+        _fill(book, registrations, review, language, zone, organiser)
+    except BaseException:
+        _discard(book)  # close the half-written sheets, or openpyxl complains when they are collected
+        raise
+    return book
+
+
+def _fill(
+    book: Workbook,
+    registrations: list[dict],
+    review: list[dict],
+    language: Language,
+    zone: ZoneInfo,
+    organiser: OrganiserColumns,
+) -> None:
     people_title, review_title = SHEET_NAMES[language]
     people = book.create_sheet(people_title)
     lang_index = 1 if language == "sv" else 2
@@ -200,7 +219,6 @@ def build(
                 ],
             )
         )
-    return book
 
 
 def lock_file(path: Path) -> Path:
