@@ -66,9 +66,10 @@ VOLUME /data
 # SIGTERM lets the bot finish the message it is on and exit 0; give it time.
 STOPSIGNAL SIGTERM
 
-# Unhealthy when the configuration is broken or no cycle has left any state.
+# Unhealthy (status --check exits 1) when no cycle has succeeded within 3 x poll_seconds,
+# sending is paused, or the workbook has not been written since a change.
 HEALTHCHECK --interval=60s --timeout=20s --start-period=120s --retries=3 \
-    CMD ["registration-bot", "status", "--config", "/config/registration-bot.toml"]
+    CMD ["registration-bot", "status", "--check", "--config", "/config/registration-bot.toml"]
 
 ENTRYPOINT ["registration-bot"]
 CMD ["run", "--config", "/config/registration-bot.toml"]

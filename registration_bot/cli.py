@@ -104,14 +104,40 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .status import as_json, as_text, collect
+    from .status import as_json, as_text, collect, health
 
     settings = _settings(args)
     if not settings.state.path.exists():
         raise Fail(EXIT_FAILED, f"no state file at {settings.state.path}: the bot has not run yet")
     with _ledger(settings) as ledger:
         info = collect(ledger)
+    problems = health(info, settings.schedule.poll_seconds)
+    info["healthy"] = not problems
+    info["health_problems"] = problems
     print(as_json(info) if args.json else as_text(info))
+    if args.check:
+        if problems:
+            raise Fail(EXIT_FAILED, "unhealthy: " + "; ".join(problems))
+        if not args.json:
+            print("Health:        ok")
+    return EXIT_OK
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from .digest import queue_digest
+    from .worker import Worker
+
+    settings = _settings(args)
+    if not settings.organiser.email:
+        raise Fail(EXIT_CONFIG, "configuration error: organiser.email: set it to send the digest")
+    lock = _lock(settings)
+    try:
+        with _ledger(settings) as ledger:
+            queued = queue_digest(ledger, settings)
+            result = Worker(settings, ledger).flush_outbox()
+    finally:
+        lock.release()
+    print(f"digest: {'queued' if queued else 'already sent today'}; sent {result.sent}")
     return EXIT_OK
 
 
@@ -161,6 +187,13 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", metavar="PATH", help="write here instead of [workbook] path")
     status = command("status", cmd_status, "show the last cycle and counts of messages, people and mail")
     status.add_argument("--json", action="store_true", help="one JSON object")
+    status.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when unhealthy: no successful cycle within 3 x poll_seconds, sending paused, "
+        "or the workbook not written since a change",
+    )
+    command("digest", cmd_digest, "send the organiser today's summary now, with the workbook attached")
     command("check", cmd_check, "validate the configuration and log in to IMAP and SMTP")
     return top
 

@@ -14,6 +14,7 @@ collapsed to one short line before they reach a header or a body.
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,24 +145,34 @@ def build_message(
     *,
     recipient: str,
     recipient_name: str,
-    rendered: Rendered,
+    subject: str,
+    body: str,
     language: Language,
     in_reply_to: str = "",
+    auto_submitted: str = "auto-replied",
+    attachments: tuple[tuple[str, bytes], ...] = (),
 ) -> EmailMessage:
-    """One reply to one recipient, with the RFC 3834 headers and a Message-ID of our own."""
+    """One mail to one recipient, with the RFC 3834 headers and a Message-ID of our own.
+
+    Replies are ``auto-replied``; alerts and digests, which answer nobody,
+    are ``auto-generated``. Attachments are (file name, bytes) pairs.
+    """
     ours = settings.smtp.from_address
     msg = EmailMessage(policy=SMTP)
     msg["From"] = formataddr((one_line(settings.smtp.from_name, 80), ours)) if settings.smtp.from_name else ours
     msg["To"] = formataddr((one_line(recipient_name, 80), recipient)) if recipient_name else recipient
-    msg["Subject"] = rendered.subject
+    msg["Subject"] = one_line(subject, 200)
     msg["Date"] = format_datetime(datetime.now().astimezone())
     msg["Message-ID"] = make_msgid(domain=ours.rsplit("@", 1)[-1])
     if _MESSAGE_ID.match(in_reply_to):
         msg["In-Reply-To"] = in_reply_to
         msg["References"] = in_reply_to
-    msg["Auto-Submitted"] = "auto-replied"
+    msg["Auto-Submitted"] = auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Loop"] = ours
-    msg.set_content(rendered.body, charset="utf-8")
+    msg.set_content(body, charset="utf-8")
+    for filename, data in attachments:
+        maintype, _, subtype = (mimetypes.guess_type(filename)[0] or "application/octet-stream").partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     msg["Content-Language"] = language  # after set_content, which drops every Content-* header
     return msg

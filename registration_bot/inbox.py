@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -31,7 +32,13 @@ from .settings import Settings
 from .textutil import one_line
 
 log = logging.getLogger(__name__)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\S+@\S+")
 RECONNECTS = 3  # within one cycle, after a lost connection
+
+
+def loggable(reason: str) -> str:
+    """A reason fit for a log line: the writer's quoted words and any address are left out."""
+    return one_line(_QUOTED.sub("…", reason), 160)
 
 
 class Inbox:
@@ -186,7 +193,7 @@ class Inbox:
         except ReadError as exc:
             decision = Decision(action=Action.FAIL, reason=f"unreadable: {exc}")
         except Exception as exc:  # noqa: BLE001 - Mailman's shunt: record, log, go on
-            log.exception("uid=%s: internal error while reading or deciding", uid)
+            log.exception("uid=%s: internal error while reading or deciding", uid, extra={"uid": uid})
             decision = Decision(
                 action=Action.FAIL, reason=f"internal error: {type(exc).__name__}: {one_line(str(exc), 200)}"
             )
@@ -194,16 +201,18 @@ class Inbox:
         try:
             row = self.recorder.record(ident, mail, decision, dest)
         except Exception as exc:  # noqa: BLE001 - record the failure, or the message blocks the inbox forever
-            log.exception("uid=%s: internal error while recording", uid)
+            log.exception("uid=%s: internal error while recording", uid, extra={"uid": uid})
             decision = Decision(action=Action.FAIL, reason=f"internal error while recording: {type(exc).__name__}")
             dest = self._destination(decision)
             row = self.recorder.record(ident, None, decision, dest)
+        message_id = mail.message_id if mail else "-"
         log.info(
             "uid=%s message-id=%s: %s (%s)",
             uid,
-            mail.message_id if mail else "-",
+            message_id,
             decision.state,
-            one_line(decision.reason, 160),
+            loggable(decision.reason),
+            extra={"uid": uid, "message_id": message_id},
         )
         return decision.state, dest, row
 
@@ -237,5 +246,12 @@ class Inbox:
         decision = Decision(action=Action.REVIEW, reason=f"too large to read ({size} bytes > imap.max_message_bytes)")
         dest = self._destination(decision)
         row = self.recorder.record(ident, mail, decision, dest)
-        log.info("uid=%s message-id=%s: review (oversized, %d bytes)", uid, mail.message_id if mail else "-", size)
+        message_id = mail.message_id if mail else "-"
+        log.info(
+            "uid=%s message-id=%s: review (oversized, %d bytes)",
+            uid,
+            message_id,
+            size,
+            extra={"uid": uid, "message_id": message_id},
+        )
         return decision.state, dest, row

@@ -221,6 +221,47 @@ class Ledger:
         with self.transaction():
             self.db.executemany("UPDATE messages SET moved = 1 WHERE id = ?", [(i,) for i in row_ids])
 
+    # outbox ----------------------------------------------------------------
+    def queue_mail(
+        self,
+        *,
+        kind: str,
+        dedup_key: str,
+        recipient: str,
+        message_id: str,
+        payload: bytes,
+        registration_id: int | None = None,
+        message_row: int | None = None,
+        held: str = "",
+    ) -> bool:
+        """Add one mail to the outbox inside the caller's transaction; False if its key exists.
+
+        The unique ``dedup_key`` is what makes "at most one confirmation per
+        registration" (and one alert per incident, one digest per day) a
+        property of the database rather than of the code that asks.
+        """
+        now = now_iso()
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO outbox (dedup_key, kind, registration_id, message_row, recipient, message_id,"
+            " payload, state, last_error, next_attempt_at, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                dedup_key,
+                kind,
+                registration_id,
+                message_row,
+                recipient,
+                message_id,
+                payload,
+                "held" if held else "queued",
+                held,
+                now,
+                now,
+                now,
+            ),
+        )
+        return cursor.rowcount == 1
+
     # registrations -------------------------------------------------------
     def registration_by_email(self, email: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM registrations WHERE email = ?", (email.lower(),)).fetchone()

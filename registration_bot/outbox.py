@@ -52,6 +52,7 @@ class FlushResult:
     failed: int = 0
     paused: str = ""
     outage: str = ""
+    connected: bool = False  # the server took our login: the SMTP side works
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -227,6 +228,7 @@ class Outbox:
             self._note_outage(str(exc))
             return result
         self._clear_outage()
+        result.connected = True
         interval = 60.0 / self.settings.rate_per_minute
         last = 0.0
         after_id = 0
@@ -273,7 +275,7 @@ class Outbox:
         text = f"{code} {_text(reply)}"
         if code == 250:
             self._set(row["id"], "sent")
-            log.info("%s: sent", ident)
+            log.info("%s: sent", ident, extra={"message_id": row["message_id"]})
             return "sent"
         if 400 <= code < 500:
             log.info("%s: temporary failure %s; will retry", ident, text)

@@ -58,8 +58,8 @@ class Recorder:
         values = (
             event_values(self.settings, language)
             | {
-                "name": one_line(registration["name"], 80) or registration["email"],
-                "first_name": (one_line(registration["name"], 80).split() or [registration["email"]])[0],
+                "name": echo_name(registration["name"]) or registration["email"],
+                "first_name": (echo_name(registration["name"]).split() or [registration["email"]])[0],
                 "seats": str(registration["seats"]),
                 "diet": diet_words(tuple(filter(None, registration["diet"].split(","))), language),
                 "organisation": one_line(registration["organisation"], 100),
@@ -74,30 +74,20 @@ class Recorder:
             self.settings,
             recipient=registration["email"],
             recipient_name=echo_name(registration["name"]),
-            rendered=rendered,
+            subject=rendered.subject,
+            body=rendered.body,
             language=language,
             in_reply_to=in_reply_to,
         )
-        now = now_iso()
-        held = self.limits.hold_reason(db, registration["email"])
-        db.execute(
-            "INSERT OR IGNORE INTO outbox (dedup_key, kind, registration_id, message_row, recipient, message_id,"
-            " payload, state, last_error, next_attempt_at, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                f"{kind}:{registration['id']}:{registration['generation']}",
-                kind,
-                registration["id"],
-                message_row,
-                registration["email"],
-                msg["Message-ID"],
-                msg.as_bytes(),
-                "held" if held else "queued",
-                held or "",
-                now,
-                now,
-                now,
-            ),
+        self.ledger.queue_mail(
+            kind=kind,
+            dedup_key=f"{kind}:{registration['id']}:{registration['generation']}",
+            recipient=registration["email"],
+            message_id=msg["Message-ID"],
+            payload=msg.as_bytes(),
+            registration_id=registration["id"],
+            message_row=message_row,
+            held=self.limits.hold_reason(db, registration["email"]) or "",
         )
 
     # registrations ----------------------------------------------------------

@@ -22,8 +22,10 @@ from types import FrameType
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .digest import queue_digest
 from .idle import IdleWatcher, backoff_seconds
 from .ledger import Ledger
 from .mailbox import LoginFailed, MailboxError
@@ -133,6 +135,14 @@ class Service:
         if report.states or report.outbox.did_work or report.workbook != "unchanged":
             log.info("cycle: %s", report.summary())
 
+    def digest_job(self) -> None:
+        """The organiser's daily summary; sent at once if SMTP works, else with the next cycle."""
+        try:
+            if queue_digest(self.worker.ledger, self.settings):
+                self.worker.flush_outbox()
+        except Exception:  # noqa: BLE001 - a failed digest must not stop the service
+            log.exception("daily digest failed")
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("received %s; finishing the current step", signal.Signals(signum).name)
         self.stop.set()
@@ -141,7 +151,8 @@ class Service:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 
-    def run(self) -> int:
+    def schedule(self) -> None:
+        """Add the jobs: the poll every interval, and the organiser's daily digest."""
         schedule = self.settings.schedule
         self.scheduler.add_job(
             self.poll_job,
@@ -152,6 +163,21 @@ class Service:
             misfire_grace_time=schedule.misfire_grace_seconds,
             next_run_time=datetime.now(self.settings.event.zone),
         )
+        organiser = self.settings.organiser
+        if organiser.email and organiser.digest:
+            hour, minute = (int(part) for part in organiser.digest_time.split(":"))
+            self.scheduler.add_job(
+                self.digest_job,
+                CronTrigger(hour=hour, minute=minute, timezone=self.settings.event.zone),
+                id="digest",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
+
+    def run(self) -> int:
+        schedule = self.settings.schedule
+        self.schedule()
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         log.info("registration-bot running: polling %s every %d s", self.settings.imap.folder, schedule.poll_seconds)

@@ -177,6 +177,30 @@ class ScheduleSettings(Section):
     misfire_grace_seconds: int = Field(default=30, ge=1)
 
 
+class OrganiserSettings(Section):
+    """Who hears about trouble, and gets the daily summary."""
+
+    email: str = ""
+    digest: bool = True
+    digest_time: str = "08:00"
+    workbook_alert_minutes: int = Field(default=30, ge=1)
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if value and ("@" not in value or any(c.isspace() for c in value) or parseaddr(value)[1] != value):
+            raise ValueError(f"{value!r} is not a bare e-mail address")
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
+            raise ValueError(f"{value!r} is not a time of day such as 08:00")
+        return value
+
+
 class TemplateSettings(Section):
     dir: Path | None = None
 
@@ -231,6 +255,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     security: SecuritySettings = SecuritySettings()
     oauth: OAuthSettings = OAuthSettings()
+    organiser: OrganiserSettings = OrganiserSettings()
 
     @model_validator(mode="after")
     def _link_oauth(self) -> Settings:

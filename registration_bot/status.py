@@ -40,6 +40,10 @@ def collect(ledger: Ledger) -> dict:
             "written_at": ledger.get_meta("workbook_written_at") or None,
             "error": ledger.get_meta("workbook_error") or None,
         },
+        "incidents": {
+            row[0].split(":", 1)[1]: json.loads(row[1])
+            for row in ledger.db.execute("SELECT key, value FROM meta WHERE key LIKE 'incident:%' AND value <> ''")
+        },
         "breaker": {
             "open_until": ledger.get_meta("breaker_open_until") or None,
             "reason": ledger.get_meta("breaker_reason") or None,
@@ -78,9 +82,34 @@ def as_text(info: dict) -> str:
     breaker = info["breaker"]
     if breaker["open_until"] and breaker["open_until"] > datetime.now(UTC).isoformat(timespec="seconds"):
         lines.append(f"Replies:       HELD: {breaker['reason']}")
+    for kind, incident in info["incidents"].items():
+        lines.append(f"Incident:      {kind} since {incident['since']}: {incident['problem']}")
     smtp = info["smtp"]
     if smtp["paused"]:
         lines.append(f"SMTP:          PAUSED until {smtp['paused_until']}: {smtp['paused']}")
     elif smtp["outage"]:
         lines.append(f"SMTP:          unavailable: {smtp['outage']}")
     return "\n".join(lines)
+
+
+def health(info: dict, poll_seconds: int, now: datetime | None = None) -> list[str]:
+    """Why the bot is unhealthy (for ``status --check``, Docker and systemd); empty when healthy.
+
+    Unhealthy: no successful cycle within 3 x poll_seconds, sending paused,
+    or the workbook not written since a change because writing it failed.
+    """
+    now = now or datetime.now(UTC)
+    problems = []
+    last_ok = info["last_ok_cycle"]
+    if last_ok is None:
+        problems.append("no cycle has succeeded yet")
+    else:
+        age = (now - datetime.fromisoformat(last_ok)).total_seconds()
+        if age > 3 * poll_seconds:
+            problems.append(f"the last successful cycle was {int(age)} s ago (more than 3 x {poll_seconds} s)")
+    if info["smtp"]["paused"]:
+        problems.append(f"sending is paused: {info['smtp']['paused']}")
+    book = info["workbook"]
+    if not book["up_to_date"] and book["error"]:
+        problems.append(f"the workbook has not been written since a change: {book['error']}")
+    return problems

@@ -14,13 +14,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
+from .alerts import Alerts
 from .compose import Templates
 from .inbox import Inbox
 from .ledger import Ledger, now_iso
 from .limits import Limits
-from .mailbox import Mailbox, MailboxError
+from .mailbox import LoginFailed, Mailbox, MailboxError
 from .outbox import FlushResult, Outbox
 from .record import Recorder
 from .settings import Settings
@@ -65,6 +66,7 @@ class Worker:
         self.limits = Limits(ledger, settings.limits)
         self.recorder = Recorder(ledger, settings, self.templates, self.limits)
         self.outbox = Outbox(ledger, settings.smtp)
+        self.alerts = Alerts(ledger, settings)
         self.inbox = Inbox(
             settings, ledger, self.recorder, self.limits, stop=self.stop, mailbox_factory=mailbox_factory
         )
@@ -115,15 +117,38 @@ class Worker:
             log.warning("workbook not written: %s", problem)
             with self.ledger.transaction():
                 self.ledger.set_meta("workbook_error", problem)
+                if not self.ledger.get_meta("workbook_failing_since"):
+                    self.ledger.set_meta("workbook_failing_since", now_iso())
             return f"not written: {problem}"
         if path is None:
             with self.ledger.transaction():
                 self.ledger.set_meta("workbook_version", version)
                 self.ledger.set_meta("workbook_written_at", now_iso())
                 self.ledger.set_meta("workbook_error", "")
+                self.ledger.set_meta("workbook_failing_since", "")
         return "written"
 
     # the whole cycle --------------------------------------------------------------
+    def _conditions(self, inbox_error: MailboxError | None, report: CycleReport) -> dict[str, str | None]:
+        """What this cycle saw of each incident kind; kinds it could not judge are left out."""
+        conditions: dict[str, str | None] = {"breaker": self.limits.breaker_open()}
+        if isinstance(inbox_error, LoginFailed):
+            conditions["imap_login"] = str(inbox_error)
+        elif inbox_error is None:
+            conditions["imap_login"] = None
+        if report.outbox.paused:
+            conditions["smtp_auth"] = report.outbox.paused
+        elif report.outbox.connected:
+            conditions["smtp_auth"] = None
+        failing_since = self.ledger.get_meta("workbook_failing_since")
+        if report.workbook.startswith("not written") and failing_since:
+            minutes = (datetime.now(UTC) - datetime.fromisoformat(failing_since)).total_seconds() / 60
+            if minutes >= self.settings.organiser.workbook_alert_minutes:
+                conditions["workbook"] = report.workbook
+        elif report.workbook in ("written", "unchanged"):
+            conditions["workbook"] = None
+        return conditions
+
     def cycle(self) -> CycleReport:
         """Inbox, outbox, workbook; recorded for ``status``.
 
@@ -144,6 +169,8 @@ class Worker:
             if not self.stop.is_set():
                 report.outbox = self.flush_outbox()
             report.workbook = self.export_workbook()
+            if self.alerts.update(self._conditions(inbox_error, report)) and not self.stop.is_set():
+                self.flush_outbox()  # an alert should not wait for the next cycle
         except BaseException as exc:
             report.outcome = f"error: {exc}" if str(exc) else f"error: {type(exc).__name__}"
             raise
