@@ -29,7 +29,7 @@ from .models import Language
 from .settings import ConfigError, Settings
 from .textutil import one_line
 
-KINDS = ("confirmation", "cancellation", "guest_invitation")
+KINDS = ("confirmation", "cancellation", "guest_invitation", "waitlist", "promoted", "closed")
 LANGUAGES: tuple[Language, ...] = ("sv", "en")
 PLACEHOLDERS = frozenset(
     {
@@ -45,6 +45,7 @@ PLACEHOLDERS = frozenset(
         "organiser",
         "inviter",
         "original_subject",
+        "waitlist_position",
     }
 )
 _MESSAGE_ID = re.compile(r"^<[^<>\s]{1,250}>$")

@@ -61,6 +61,7 @@ def decide(
     *,
     threshold: float = 0.7,
     distrust: str | None = None,
+    closed: bool = False,
 ) -> Decision:
     """What to record for this message; never raises for any input.
 
@@ -84,7 +85,7 @@ def decide(
             reason=f"unsure what the writer wants ({ex.intent.source}; guessed {intent.value})",
             language=language,
         )
-    active = existing is not None and existing.status is RegistrationStatus.REGISTERED
+    active = existing is not None and existing.status in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
     pending = existing is not None and existing.status is RegistrationStatus.PENDING
 
     if intent is Intent.QUESTION:
@@ -118,6 +119,10 @@ def decide(
             language=language,
             details=details,
             guests=ex.guests,
+        )
+    if closed and not active:
+        return Decision(
+            action=Action.CLOSED, reason="registration has closed; told so", language=language, details=details
         )
     if pending:
         return Decision(

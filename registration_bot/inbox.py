@@ -15,7 +15,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .authresults import dmarc_failure
 from .decide import Existing, decide
@@ -199,22 +199,22 @@ class Inbox:
             )
         dest = self._destination(decision)
         try:
-            row = self.recorder.record(ident, mail, decision, dest)
+            row, state, dest = self.recorder.record(ident, mail, decision, dest)
         except Exception as exc:  # noqa: BLE001 - record the failure, or the message blocks the inbox forever
             log.exception("uid=%s: internal error while recording", uid, extra={"uid": uid})
             decision = Decision(action=Action.FAIL, reason=f"internal error while recording: {type(exc).__name__}")
             dest = self._destination(decision)
-            row = self.recorder.record(ident, None, decision, dest)
+            row, state, dest = self.recorder.record(ident, None, decision, dest)
         message_id = mail.message_id if mail else "-"
         log.info(
             "uid=%s message-id=%s: %s (%s)",
             uid,
             message_id,
-            decision.state,
+            state,
             loggable(decision.reason),
             extra={"uid": uid, "message_id": message_id},
         )
-        return decision.state, dest, row
+        return state, dest, row
 
     def _decide(self, mail: InboundMail, ident: Ident) -> Decision:
         duplicate = self.ledger.find_duplicate(ident.sha256, mail.message_id, mail.sender or "")
@@ -232,7 +232,11 @@ class Inbox:
             if row is not None:
                 existing = Existing(id=row["id"], status=RegistrationStatus(row["status"]))
         distrust = dmarc_failure(mail, self.settings.security.authserv_id)
-        return decide(mail, verdict, extraction, existing, distrust=distrust)
+        closes = self.settings.event.registration_closes
+        if closes is not None and closes.tzinfo is None:
+            closes = closes.replace(tzinfo=self.settings.event.zone)
+        closed = closes is not None and (ident.arrived or datetime.now(UTC)) > closes
+        return decide(mail, verdict, extraction, existing, distrust=distrust, closed=closed)
 
     def _oversized(
         self, uidvalidity: int, uid: int, header: bytes, size: int, arrived: datetime | None
@@ -245,7 +249,7 @@ class Inbox:
             mail = None
         decision = Decision(action=Action.REVIEW, reason=f"too large to read ({size} bytes > imap.max_message_bytes)")
         dest = self._destination(decision)
-        row = self.recorder.record(ident, mail, decision, dest)
+        row, _state, dest = self.recorder.record(ident, mail, decision, dest)
         message_id = mail.message_id if mail else "-"
         log.info(
             "uid=%s message-id=%s: review (oversized, %d bytes)",

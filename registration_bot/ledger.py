@@ -96,6 +96,44 @@ MIGRATIONS: list[str] = [
     CREATE INDEX messages_arrived ON messages(arrived_at) WHERE arrived_at IS NOT NULL;
     CREATE INDEX outbox_recipient ON outbox(recipient, created_at);
     """,
+    """
+    ALTER TABLE registrations ADD COLUMN waitlisted_at TEXT;
+    ALTER TABLE registrations ADD COLUMN source TEXT NOT NULL DEFAULT 'mail';
+    CREATE INDEX registrations_waitlist ON registrations(waitlisted_at) WHERE status = 'waitlisted';
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        registration_id INTEGER,
+        field TEXT NOT NULL DEFAULT '',
+        old TEXT NOT NULL DEFAULT '',
+        new TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE announcements (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        include_waitlist INTEGER NOT NULL DEFAULT 0,
+        event_date TEXT,
+        event_location TEXT,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE erased (
+        hash TEXT PRIMARY KEY,
+        erased_at TEXT NOT NULL
+    );
+    CREATE TABLE privacy_requests (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        message_id TEXT NOT NULL DEFAULT '',
+        requested_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    """,
 ]
 
 
@@ -265,6 +303,9 @@ class Ledger:
     # registrations -------------------------------------------------------
     def registration_by_email(self, email: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM registrations WHERE email = ?", (email.lower(),)).fetchone()
+
+    def registration_by_id(self, registration_id: int) -> sqlite3.Row:
+        return self.db.execute("SELECT * FROM registrations WHERE id = ?", (registration_id,)).fetchone()
 
     def registrations(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM registrations ORDER BY id").fetchall()

@@ -33,6 +33,7 @@ class RegistrationStatus(StrEnum):
     REGISTERED = "registered"
     CANCELLED = "cancelled"
     PENDING = "pending"  # named by someone else; counts once they confirm
+    WAITLISTED = "waitlisted"  # the event was full; promoted in arrival order
 
 
 class OutboxState(StrEnum):
@@ -150,6 +151,7 @@ class Action(StrEnum):
     IGNORE = "ignore"
     REVIEW = "review"
     FAIL = "fail"
+    CLOSED = "closed"  # a sign-up after registration closed: a polite reply, no registration
 
 
 class Decision(Frozen):
@@ -170,4 +172,5 @@ class Decision(Frozen):
             Action.IGNORE: MessageState.IGNORED,
             Action.REVIEW: MessageState.REVIEW,
             Action.FAIL: MessageState.FAILED,
+            Action.CLOSED: MessageState.REVIEW,
         }[self.action]

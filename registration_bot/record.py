@@ -3,9 +3,10 @@
 This is the durability point of a cycle (DESIGN.md section 1). A crash before
 the commit means the message is simply processed again; after it, the ledger
 row says the message is done and only the IMAP move is repeated. Outgoing
-mail is built here and stored whole, Message-ID included, so a retry sends
-exactly the same bytes. A unique ``dedup_key`` per (kind, registration,
-generation) makes a second confirmation impossible at the database level.
+mail is built in the same transaction (:mod:`registry`) and stored whole,
+Message-ID included, so a retry sends exactly the same bytes. A unique
+``dedup_key`` per (kind, registration, generation) makes a second
+confirmation impossible at the database level.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .compose import Templates, build_message, diet_words, event_values
+from .compose import Templates, build_message, event_values
 from .ledger import Ledger, now_iso
 from .limits import Limits
-from .models import Action, Decision, Details, Guest, InboundMail, Language, MessageState, RegistrationStatus
+from .models import Action, Decision, Details, InboundMail, MessageState
+from .registry import Registry
 from .settings import Settings
 from .textutil import echo_name, echo_subject, one_line
 
@@ -35,151 +37,22 @@ class Ident:
 
 
 class Recorder:
-    """Applies decisions to the ledger; holds the templates and settings it needs."""
+    """Applies decisions to the ledger in one transaction per message."""
 
     def __init__(self, ledger: Ledger, settings: Settings, templates: Templates, limits: Limits) -> None:
         self.ledger = ledger
         self.settings = settings
-        self.templates = templates
-        self.limits = limits
+        self.registry = Registry(ledger, settings, templates, limits)
 
-    # outbox ----------------------------------------------------------------
-    def _queue(
-        self,
-        db: sqlite3.Connection,
-        *,
-        kind: str,
-        registration: sqlite3.Row,
-        message_row: int | None,
-        in_reply_to: str = "",
-        extra: dict[str, str] | None = None,
-    ) -> None:
-        language: Language = registration["language"]
-        values = (
-            event_values(self.settings, language)
-            | {
-                "name": echo_name(registration["name"]) or registration["email"],
-                "first_name": (echo_name(registration["name"]).split() or [registration["email"]])[0],
-                "seats": str(registration["seats"]),
-                "diet": diet_words(tuple(filter(None, registration["diet"].split(","))), language),
-                "organisation": one_line(registration["organisation"], 100),
-                "registration_id": f"R{registration['id']:04d}",
-                "inviter": "",
-                "original_subject": "",
-            }
-            | (extra or {})
-        )
-        rendered = self.templates.render(kind, language, values)
-        msg = build_message(
-            self.settings,
-            recipient=registration["email"],
-            recipient_name=echo_name(registration["name"]),
-            subject=rendered.subject,
-            body=rendered.body,
-            language=language,
-            in_reply_to=in_reply_to,
-        )
-        self.ledger.queue_mail(
-            kind=kind,
-            dedup_key=f"{kind}:{registration['id']}:{registration['generation']}",
-            recipient=registration["email"],
-            message_id=msg["Message-ID"],
-            payload=msg.as_bytes(),
-            registration_id=registration["id"],
-            message_row=message_row,
-            held=self.limits.hold_reason(db, registration["email"]) or "",
-        )
+    def record(
+        self, ident: Ident, mail: InboundMail | None, decision: Decision, destination: str | None
+    ) -> tuple[int, str, str | None]:
+        """Write the ledger row and everything the decision implies.
 
-    # registrations ----------------------------------------------------------
-    def _upsert(
-        self, db: sqlite3.Connection, details: Details, status: RegistrationStatus, registered_by: int | None = None
-    ) -> sqlite3.Row:
-        now = now_iso()
-        existing = self.ledger.registration_by_email(details.email)
-        if existing is None:
-            db.execute(
-                "INSERT INTO registrations (email, name, organisation, organisation_suggested, seats, diet, diet_text,"
-                " language, status, registered_by, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    details.email.lower(),
-                    details.name,
-                    details.organisation,
-                    int(details.organisation_suggested),
-                    details.seats,
-                    ",".join(details.diet),
-                    details.diet_text,
-                    details.language,
-                    status,
-                    registered_by,
-                    now,
-                    now,
-                ),
-            )
-        else:
-            again = existing["status"] == RegistrationStatus.CANCELLED and status == RegistrationStatus.REGISTERED
-            self._update(db, existing, details)
-            db.execute(
-                "UPDATE registrations SET status = ?, generation = generation + ?, cancelled_at = NULL,"
-                " language = ?, updated_at = ? WHERE id = ?",
-                (status, int(again), details.language, now, existing["id"]),
-            )
-        row = self.ledger.registration_by_email(details.email)
-        assert row is not None
-        return row
-
-    def _update(self, db: sqlite3.Connection, existing: sqlite3.Row, details: Details) -> None:
-        """Overwrite only what the writer stated; an update never blanks a field."""
-        changes: dict[str, object] = {}
-        if "name" in details.stated and details.name:
-            changes["name"] = details.name
-        if "organisation" in details.stated and details.organisation:
-            changes |= {"organisation": details.organisation, "organisation_suggested": 0}
-        elif not existing["organisation"] and details.organisation:
-            changes |= {
-                "organisation": details.organisation,
-                "organisation_suggested": int(details.organisation_suggested),
-            }
-        if "seats" in details.stated:
-            changes["seats"] = details.seats
-        if "diet" in details.stated:
-            changes |= {"diet": ",".join(details.diet), "diet_text": details.diet_text}
-        if not changes:
-            return
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        db.execute(
-            f"UPDATE registrations SET {assignments}, updated_at = ? WHERE id = ?",
-            (*changes.values(), now_iso(), existing["id"]),
-        )
-
-    def _guests(
-        self,
-        db: sqlite3.Connection,
-        inviter: sqlite3.Row,
-        guests: tuple[Guest, ...],
-        language: Language,
-        message_row: int,
-    ) -> None:
-        for guest in guests:
-            if self.ledger.registration_by_email(guest.email) is not None:
-                continue
-            row = self._upsert(
-                db,
-                Details(email=guest.email, name=guest.name, language=language),
-                RegistrationStatus.PENDING,
-                registered_by=inviter["id"],
-            )
-            self._queue(
-                db,
-                kind="guest_invitation",
-                registration=row,
-                message_row=message_row,
-                extra={"inviter": echo_name(inviter["name"]) or inviter["email"]},
-            )
-
-    # the one transaction ------------------------------------------------------
-    def record(self, ident: Ident, mail: InboundMail | None, decision: Decision, destination: str | None) -> int:
-        """Write the ledger row and everything the decision implies; return the row id."""
+        Returns the row id and the final state and destination: a change that
+        could not be made as asked turns into ``review``.
+        """
+        state = decision.state.value
         with self.ledger.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO messages (folder, uidvalidity, uid, sha256, message_id, sender, subject, date, size,"
@@ -204,52 +77,83 @@ class Recorder:
                 ),
             )
             message_row = int(cursor.lastrowid or 0)
-            registration = self._apply(db, mail, decision, message_row)
+            registration, note = self._apply(mail, decision, message_row)
             if registration is not None:
                 db.execute("UPDATE messages SET registration_id = ? WHERE id = ?", (registration["id"], message_row))
+            if note:
+                # The change could not be made as asked: a person should read this one.
+                state, destination = MessageState.REVIEW.value, self.settings.imap.review_folder
+                db.execute(
+                    "UPDATE messages SET state = ?, reason = ?, destination = ? WHERE id = ?",
+                    (state, one_line(f"{decision.reason}; but {note}", 500), destination, message_row),
+                )
             if decision.state is not MessageState.IGNORED:
                 self.ledger.bump_state_version()
-        return message_row
+        return message_row, state, destination
 
-    def _apply(
-        self, db: sqlite3.Connection, mail: InboundMail | None, decision: Decision, message_row: int
-    ) -> sqlite3.Row | None:
+    def _apply(self, mail: InboundMail | None, decision: Decision, message_row: int) -> tuple[sqlite3.Row | None, str]:
+        registry = self.registry
         reply_to = mail.message_id if mail else ""
         quoted = {"original_subject": echo_subject(mail.subject)} if mail else {}
         if decision.action is Action.REGISTER and decision.details:
-            before = self.ledger.registration_by_email(decision.details.email)
-            row = self._upsert(db, decision.details, RegistrationStatus.REGISTERED)
-            if before is None or before["status"] != RegistrationStatus.REGISTERED:
-                self._queue(
-                    db,
-                    kind="confirmation",
-                    registration=row,
-                    message_row=message_row,
-                    in_reply_to=reply_to,
-                    extra=quoted,
-                )
-            self._guests(db, row, decision.guests, decision.language, message_row)
-            return row
+            row = registry.register(decision.details, message_row, reply_to, quoted)
+            registry.invite_guests(row, decision.guests, decision.language, message_row)
+            return row, ""
         if decision.action is Action.UPDATE and decision.details:
             existing = self.ledger.registration_by_email(decision.details.email)
-            if existing is not None:
-                self._update(db, existing, decision.details)
-                self._guests(db, existing, decision.guests, decision.language, message_row)
-            return existing
+            if existing is None:
+                return None, ""
+            note = registry.update(existing, decision.details)
+            registry.invite_guests(existing, decision.guests, decision.language, message_row)
+            return existing, note
         if decision.action is Action.CANCEL and mail and mail.sender:
             existing = self.ledger.registration_by_email(mail.sender)
-            if existing is not None and existing["status"] != RegistrationStatus.CANCELLED:
-                db.execute(
-                    "UPDATE registrations SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?",
-                    (now_iso(), now_iso(), existing["id"]),
+            if existing is not None:
+                registry.cancel(existing, message_row, reply_to, quoted)
+            return existing, ""
+        if decision.action is Action.CLOSED and decision.details:
+            self._closed_reply(decision.details, message_row, reply_to)
+        return None, ""
+
+    def _closed_reply(self, details: Details, message_row: int, reply_to: str) -> None:
+        """A polite "registration is closed", once per address, without registering anyone."""
+        language = details.language
+        rendered = self.registry.templates.render(
+            "closed",
+            language,
+            event_values(self.settings, language)
+            | {
+                "name": echo_name(details.name) or details.email,
+                "first_name": (echo_name(details.name).split() or [details.email])[0],
+            }
+            | {
+                key: ""
+                for key in (
+                    "seats",
+                    "diet",
+                    "organisation",
+                    "registration_id",
+                    "waitlist_position",
+                    "inviter",
+                    "original_subject",
                 )
-                self._queue(
-                    db,
-                    kind="cancellation",
-                    registration=existing,
-                    message_row=message_row,
-                    in_reply_to=reply_to,
-                    extra=quoted,
-                )
-            return existing
-        return None
+            },
+        )
+        msg = build_message(
+            self.settings,
+            recipient=details.email,
+            recipient_name=echo_name(details.name),
+            subject=rendered.subject,
+            body=rendered.body,
+            language=language,
+            in_reply_to=reply_to,
+        )
+        self.ledger.queue_mail(
+            kind="closed",
+            dedup_key=f"closed:{details.email.lower()}",
+            recipient=details.email,
+            message_id=msg["Message-ID"],
+            payload=msg.as_bytes(),
+            message_row=message_row,
+            held=self.registry.limits.hold_reason(self.ledger.db, details.email) or "",
+        )

@@ -65,8 +65,10 @@ class EventSettings(Section):
     language: Literal["sv", "en"] = "sv"
     capacity: int = Field(default=0, ge=0)
     timezone: str = "Europe/Stockholm"
+    registration_closes: datetime | None = None
+    reminder_days: int = Field(default=2, ge=0, le=60)
 
-    _none_if_empty = field_validator("date", mode="before")(_empty_to_none)
+    _none_if_empty = field_validator("date", "registration_closes", mode="before")(_empty_to_none)
 
     @field_validator("timezone")
     @classmethod

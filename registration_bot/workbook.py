@@ -54,8 +54,18 @@ REVIEW_COLUMNS = [
     ("id", "Meddelande", "Message", 12),
 ]
 STATUS_NAMES = {
-    "sv": {"registered": "Anmäld", "cancelled": "Avanmäld", "pending": "Väntar på bekräftelse"},
-    "en": {"registered": "Registered", "cancelled": "Cancelled", "pending": "Awaiting confirmation"},
+    "sv": {
+        "registered": "Anmäld",
+        "cancelled": "Avanmäld",
+        "pending": "Väntar på bekräftelse",
+        "waitlisted": "Väntelista",
+    },
+    "en": {
+        "registered": "Registered",
+        "cancelled": "Cancelled",
+        "pending": "Awaiting confirmation",
+        "waitlisted": "Waitlisted",
+    },
 }
 SHEET_NAMES = {"sv": ("Anmälda", "Att granska"), "en": ("Attendees", "Needs review")}
 OUR_HEADERS = {h for c in COLUMNS for h in (c[1], c[2])}

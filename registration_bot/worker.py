@@ -129,6 +129,16 @@ class Worker:
         return "written"
 
     # the whole cycle --------------------------------------------------------------
+    def promote_waitlist(self) -> int:
+        """Seats freed outside a message (a raised capacity) go to the waiting list."""
+        if not self.settings.event.capacity:
+            return 0
+        with self.ledger.transaction():
+            promoted = self.recorder.registry.promote()
+            if promoted:
+                self.ledger.bump_state_version()
+        return len(promoted)
+
     def _conditions(self, inbox_error: MailboxError | None, report: CycleReport) -> dict[str, str | None]:
         """What this cycle saw of each incident kind; kinds it could not judge are left out."""
         conditions: dict[str, str | None] = {"breaker": self.limits.breaker_open()}
@@ -160,6 +170,7 @@ class Worker:
             cycle_id = db.execute("INSERT INTO cycles (started_at) VALUES (?)", (now_iso(),)).lastrowid
         inbox_error: MailboxError | None = None
         try:
+            self.promote_waitlist()
             try:
                 report.states = self.poll_inbox()
             except MailboxError as exc:

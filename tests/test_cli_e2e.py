@@ -194,7 +194,7 @@ def test_cancellation_marks_the_row_and_sends_one_receipt_and_a_question_goes_to
     assert receipt.message["Auto-Submitted"] == "auto-replied"
 
     info = bot.status()
-    assert info["registrations"] == {"registered": 0, "cancelled": 1, "pending": 0}
+    assert info["registrations"] == {"registered": 0, "cancelled": 1, "pending": 0, "waitlisted": 0}
     assert info["seats_registered"] == 0
     folders = bot.folders()
     assert folders["INBOX"] == []
@@ -231,7 +231,7 @@ def test_status_json_counts_every_message_registration_and_mail(bot: Bot) -> Non
         "review": 2,
         "failed": 0,
     }
-    assert info["registrations"] == {"registered": 3, "cancelled": 0, "pending": 0}
+    assert info["registrations"] == {"registered": 3, "cancelled": 0, "pending": 0, "waitlisted": 0}
     assert info["seats_registered"] == 3
     assert info["outbox"]["sent"] == 3
     assert sum(info["outbox"].values()) == 3
