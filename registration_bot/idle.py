@@ -33,6 +33,8 @@ from .settings import ImapSettings
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 1.0  # one idle_check waits this long, so a stop request is seen within a second
 MAX_BACKOFF = 300.0
+LOGIN_BACKOFF_BASE = 300.0
+LOGIN_BACKOFF_CAP = 3600.0
 
 
 def backoff_seconds(failures: int, base: float = 1.0, cap: float = MAX_BACKOFF) -> float:
@@ -56,6 +58,7 @@ class IdleWatcher(threading.Thread):
         self.stop_event = stop
         self.factory = mailbox_factory or (lambda: Mailbox(settings))
         self.failures = 0
+        self.login_failures = 0
         self.supported = True  # False once a server says it has no IDLE
 
     def run(self) -> None:
@@ -68,12 +71,19 @@ class IdleWatcher(threading.Thread):
                     self.supported = False
                     return
                 box.client.select_folder(box.server_name(self.settings.folder), readonly=True)
-                self.failures = 0
+                if self.failures or self.login_failures:
+                    # Mail that arrived while we were away raises no EXISTS now.
+                    self.on_mail()
+                self.failures = self.login_failures = 0
                 self._idle(box)
             except LoginFailed as exc:
-                # The poller reports and backs off login failures; do not add a storm.
-                self.failures += 1
+                # A refused password will not start working by itself; the poller
+                # reports it. Wait as long as the poller does (5 minutes doubling
+                # to an hour), so that IDLE adds no logins toward an account lockout.
+                self.login_failures += 1
                 log.debug("IDLE login refused: %s", exc)
+                self.stop_event.wait(backoff_seconds(self.login_failures, LOGIN_BACKOFF_BASE, LOGIN_BACKOFF_CAP))
+                continue
             except (MailboxError, IMAPClientError, OSError) as exc:
                 self.failures += 1
                 log.info("IDLE connection lost (%s); reconnecting", exc)

@@ -213,9 +213,25 @@ class Mailbox:
         return result
 
     def move(self, uids: list[int], folder: str) -> None:
-        """Move messages out of the selected folder, with or without MOVE."""
+        """Move messages out of the selected folder, with or without MOVE.
+
+        The connection is kept between cycles, so a folder someone deleted
+        meanwhile is met as ``NO [TRYCREATE]``: it is created again and the
+        move retried once.
+        """
         if not uids:
             return
+        try:
+            self._move(uids, folder)
+        except MailboxUnavailable:
+            raise
+        except MailboxError as exc:
+            if "TRYCREATE" not in str(exc).upper() and "NONEXISTENT" not in str(exc).upper():
+                raise
+            self._ensured.discard(folder)
+            self._move(uids, folder)
+
+    def _move(self, uids: list[int], folder: str) -> None:
         self.ensure_folder(folder)
         target = self.server_name(folder)
         for chunk in _chunks(uids):

@@ -192,6 +192,13 @@ class Outbox:
             return self.ledger.get_meta("smtp_pause_reason")
         return ""
 
+    def _pause(self, problem: str) -> None:
+        """An authentication failure: stop sending for AUTH_PAUSE instead of failing every row."""
+        log.error("SMTP authentication failed; sending paused for %s minutes: %s", AUTH_PAUSE.seconds // 60, problem)
+        with self.ledger.transaction():
+            self.ledger.set_meta("smtp_paused_until", (datetime.now(UTC) + AUTH_PAUSE).isoformat())
+            self.ledger.set_meta("smtp_pause_reason", problem)
+
     def _note_outage(self, problem: str) -> None:
         """Log an outage once, when it starts, not once per message or cycle."""
         if not self.ledger.get_meta("smtp_outage"):
@@ -218,10 +225,7 @@ class Outbox:
             smtp = connect(self.settings)
         except SmtpAuthFailed as exc:
             result.paused = str(exc)
-            log.error("SMTP authentication failed; sending paused for %s minutes: %s", AUTH_PAUSE.seconds // 60, exc)
-            with self.ledger.transaction():
-                self.ledger.set_meta("smtp_paused_until", (datetime.now(UTC) + AUTH_PAUSE).isoformat())
-                self.ledger.set_meta("smtp_pause_reason", str(exc))
+            self._pause(str(exc))
             return result
         except SmtpUnavailable as exc:
             result.outage = str(exc)
@@ -242,7 +246,17 @@ class Outbox:
                 if wait > 0:
                     time.sleep(wait)
                 last = time.monotonic()
-                outcome = self._send_one(smtp, row)
+                try:
+                    outcome = self._send_one(smtp, row)
+                except SmtpAuthFailed as exc:
+                    # Not this mail's fault: put it back untouched and pause all sending.
+                    with self.ledger.transaction() as db:
+                        db.execute(
+                            "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE id = ?", (row["id"],)
+                        )
+                    self._pause(str(exc))
+                    result.paused = str(exc)
+                    break
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 if outcome == "retry" and getattr(smtp, "sock", None) is None:
                     result.outage = "connection dropped"
@@ -259,6 +273,8 @@ class Outbox:
             if code == 250:
                 code, reply = smtp.rcpt(row["recipient"])
             if code not in (250, 251):
+                if _is_auth_refusal(code, reply):
+                    raise SmtpAuthFailed(f"SMTP refused to send without authentication: {code} {_text(reply)}")
                 smtp.rset()
                 return self._reply_outcome(row, code, reply, ident)
             self._set(row["id"], "data")
@@ -283,6 +299,12 @@ class Outbox:
         self._set(row["id"], "failed", text)
         log.warning("%s: permanent failure %s; not retried", ident, text)
         return "failed"
+
+
+def _is_auth_refusal(code: int, reply: bytes | str) -> bool:
+    """530 "Authentication required" (or 5.7.0/5.7.8/5.7.9 before DATA) is our configuration, not the mail."""
+    text = _text(reply)
+    return code in (530, 534, 535, 538) or (code >= 500 and text.startswith(("5.7.0", "5.7.8", "5.7.9")))
 
 
 def _text(reply: bytes | str) -> str:

@@ -12,7 +12,6 @@ that ``run`` keeps between cycles or a simulated clock.
 
 from __future__ import annotations
 
-import email
 import re
 import signal
 import socket
@@ -20,7 +19,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -398,8 +396,8 @@ def test_the_idle_watcher_reconnects_with_growing_jittered_backoff_while_the_ser
     attempts_before = len(relay.accepted)
     dropped = time.monotonic()
     relay.drop_all()
-    wait_until(lambda: len(relay.accepted) >= attempts_before + 2, 8, what="two refused reconnection attempts")
-    relay.refuse = False
+    wait_until(lambda: len(relay.accepted) > attempts_before, 5, what="a refused reconnection attempt")
+    relay.refuse = False  # the next attempt gets through
     idles = len(relay.sent(rb"^\S+ IDLE$"))
     wait_until(lambda: len(relay.sent(rb"^\S+ IDLE$")) > idles, 10, what="the watcher to enter IDLE again")
 
@@ -410,7 +408,7 @@ def test_the_idle_watcher_reconnects_with_growing_jittered_backoff_while_the_ser
     assert 1.45 <= gaps[1] <= 2.8, gaps
     assert gaps[1] > gaps[0], gaps
     # Nobody else hammers the server meanwhile: the poller sleeps until it is woken.
-    assert len(relay.accepted) <= attempts_before + 3, relay.accepted
+    assert len(relay.accepted) == attempts_before + 2, relay.accepted
 
     arrived = time.monotonic()
     bot.append(signup_sv(*ANNA))
@@ -420,11 +418,6 @@ def test_the_idle_watcher_reconnects_with_growing_jittered_backoff_while_the_ser
     assert "Traceback" not in service.text(), service.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: idle.py IdleWatcher.run does not wake the poller after reconnecting, so mail that "
-    "arrived while the IDLE connection was down waits for the next scheduled poll",
-)
 def test_mail_that_arrives_while_the_idle_connection_is_down_is_answered_soon_after_it_is_back(
     tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink, relay: Relay, running: list[RunningBot]
 ) -> None:
@@ -445,9 +438,9 @@ def test_mail_that_arrives_while_the_idle_connection_is_down_is_answered_soon_af
     wait_until(lambda: len(relay.sent(rb"^\S+ IDLE$")) > idles, 10, what="the watcher to enter IDLE again")
 
     try:
-        bot.smtp.wait_for_messages(1, timeout=6)
+        bot.smtp.wait_for_messages(1, timeout=3.5)
     except TimeoutError:
-        pytest.fail(f"no confirmation within 6 s of reconnecting (poll_seconds = 600):\n{service.text()}")
+        pytest.fail(f"no confirmation within 3.5 s of reconnecting (poll_seconds = 600):\n{service.text()}")
     assert service.stop() == 0
 
 
@@ -470,12 +463,12 @@ def test_a_refused_password_under_run_alerts_once_and_does_not_storm_the_server(
     started = time.monotonic()
     wait_until(lambda: "IMAP login failed" in service.text(), 10, what="the login failure to be logged")
     # Past one whole poll interval: without backoff the poller would try again now.
-    time.sleep(max(0.0, 6.5 - (time.monotonic() - started)))
+    time.sleep(max(0.0, 5.7 - (time.monotonic() - started)))
 
     refused = dovecot_log(dovecot).count("Password mismatch")
     text = service.text()
     assert service.proc.poll() is None, text  # the service outlives a refused password
-    assert 1 <= refused <= 5, f"{refused} refused logins in ~6.5 s:\n{text}"
+    assert 1 <= refused <= 5, f"{refused} refused logins in ~6 s:\n{text}"
     assert text.count("IMAP login failed") == 1, text
     assert re.search(r"ERROR .*IMAP login failed \(1 in a row\); next attempt in 0:05:00", text), text
     info = bot.status()
@@ -504,17 +497,12 @@ class SimulatedClock(threading.Event):
         return self.is_set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: idle.py IdleWatcher.run retries a refused login on its own 1-2-4...300 s backoff, "
-    "about 10 failed logins in the first 10 minutes, defeating the poller's 5 min..1 h login backoff",
-)
 def test_the_idle_watcher_does_not_retry_a_refused_password_more_often_than_the_poller(
     tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink
 ) -> None:
     bot = Bot.create(tmp_path / "bot", dovecot, smtp_sink, password="wrong-password")
     settings = load_settings(bot.config)
-    clock = SimulatedClock(horizon=120.0)  # two simulated minutes
+    clock = SimulatedClock(horizon=30.0)  # half a simulated minute
     attempts: list[float] = []
 
     def factory() -> Mailbox:
@@ -548,7 +536,10 @@ def test_a_uidvalidity_reset_with_the_same_mail_confirms_nobody_again(bot: Bot, 
         uids = uids_of(c, [message_id_of(r) for r in raws])
         c.copy(uids[:2], "INBOX")
         for raw in raws[2:]:
-            c.append("INBOX", b"Received: from restore.example.org by imap.example.org; Mon, 1 Dec 2025 09:00:00 +0100\r\n" + raw)
+            c.append(
+                "INBOX",
+                b"Received: from restore.example.org by imap.example.org; Mon, 1 Dec 2025 09:00:00 +0100\r\n" + raw,
+            )
     dovecot.stop()
     maildir = dovecot.workdir / "mail" / ADDRESS / "Maildir"
     for path in maildir.iterdir():  # the inbox's own index and UID list; other folders keep theirs
@@ -583,8 +574,10 @@ def delete_bot_folders(server: Dovecot) -> None:
             name = folder_name(server, folder)
             if c.folder_exists(name):
                 c.delete_folder(name)
-        assert not any("Registrations" in n.decode() if isinstance(n, bytes) else "Registrations" in n
-                       for _f, _d, n in c.list_folders())
+        assert not any(
+            "Registrations" in n.decode() if isinstance(n, bytes) else "Registrations" in n
+            for _f, _d, n in c.list_folders()
+        )
 
 
 def test_folders_deleted_between_polls_are_created_again_and_mail_is_moved_there(bot: Bot, dovecot: Dovecot) -> None:
@@ -603,14 +596,7 @@ def test_folders_deleted_between_polls_are_created_again_and_mail_is_moved_there
     assert boxes[REVIEW] == [message_id_of(question)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: mailbox.py Mailbox.ensure_folder remembers a folder for the whole connection, so "
-    "under `run` a folder deleted meanwhile is never created again and MOVE fails every cycle",
-)
-def test_folders_deleted_while_the_connection_is_kept_are_created_again(
-    bot: Bot, dovecot: Dovecot
-) -> None:
+def test_folders_deleted_while_the_connection_is_kept_are_created_again(bot: Bot, dovecot: Dovecot) -> None:
     """``run`` keeps its IMAP connection between cycles; a folder deleted meanwhile must come back."""
     settings = load_settings(bot.config)
     with Ledger(settings.state.path) as ledger:
@@ -647,12 +633,13 @@ def test_without_move_the_bot_copies_flags_and_expunges_only_its_own_messages(
             raws = [signup_sv(*ANNA), signup_en(*JOHN), signup_sv(*KARIN)]
             bot.append(*raws)
             persons = out_of_office("maria.lindell@example.se", "Maria Lindell")
+            acted = threading.Event()
 
             def person_deletes_a_message(link: Link, line: bytes) -> None:
                 # Between the bot's SEARCH and its EXPUNGE a message arrives, and a person
                 # marks it deleted in their mail client without expunging it.
-                if b" UID COPY " in line and not relay.sent(rb"X-PERSON-DONE"):
-                    relay.commands.append(b"X-PERSON-DONE")
+                if b" UID COPY " in line and not acted.is_set():
+                    acted.set()
                     with server.client(ADDRESS) as c:
                         c.append("INBOX", persons, flags=[b"\\Deleted"])
 
@@ -660,7 +647,7 @@ def test_without_move_the_bot_copies_flags_and_expunges_only_its_own_messages(
 
             bot.poll()
 
-            assert relay.sent(rb"X-PERSON-DONE"), "the person never acted"
+            assert acted.is_set(), "the person never acted"
             assert not relay.sent(rb"(?i)^\S+ (UID )?MOVE "), relay.commands
             assert relay.sent(rb"(?i)^\S+ UID COPY ")
             assert relay.sent(rb"(?i)^\S+ UID STORE \S+ \+FLAGS(\.SILENT)? \(\\Deleted\)")
@@ -771,7 +758,7 @@ def test_a_server_that_accepts_and_never_answers_fails_the_poll_in_seconds_with_
 def test_a_server_that_stops_answering_mid_fetch_times_out_and_the_poll_recovers(
     tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink, relay: Relay
 ) -> None:
-    bot = relayed_bot(tmp_path, dovecot, smtp_sink, relay, timeout_seconds=1)
+    bot = relayed_bot(tmp_path, dovecot, smtp_sink, relay, timeout_seconds=0.5)
     everyone = people(4)
     bot.append(*[signup_sv(*p) for p in everyone])
     stalled = threading.Event()
@@ -789,7 +776,7 @@ def test_a_server_that_stops_answering_mid_fetch_times_out_and_the_poll_recovers
     took = time.monotonic() - started
     assert stalled.is_set()
     assert re.search(r"IMAP connection lost during fetch: .*timed out", result.stdout), result
-    assert took < 10, took
+    assert took < 8, took
     one_each(bot, [p[2] for p in everyone])
     assert bot.status()["messages_total"] == 4
     assert bot.folders()["INBOX"] == []
