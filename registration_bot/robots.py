@@ -71,7 +71,9 @@ _AUTO_SUBJECT = re.compile(
     r"abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|risposta automatica|"
     r"automatisch antwoord|automatisk svar|automatisk besked|poissaolo|vacation(?: reply| notice| response)?|"
     r"away from (?:the )?office|on vacation|auto|auto[- ]generated|"
-    r"läst|read|not read|oläst|read receipt|läskvitto"
+    r"läst|read|not read|oläst|read receipt|läskvitto|"
+    # Calendar responses to our invitations (Outlook, Google, Apple): an RSVP, not a person writing.
+    r"accepted|declined|tentative|tentatively accepted|accepterat|accepterad|godkänt|avböjt|avböjd|preliminärt"
     r")\s*(?:[:\])]|$)",
     re.I,
 )
@@ -105,6 +107,10 @@ def classify(mail: InboundMail, our_addresses: Iterable[str]) -> Verdict:
             return Verdict(automatic=True, reason=f"auto-submitted: Auto-Submitted: {token or 'empty'}")
     if any(v.replace(" ", "") == "<>" for v in _values(mail, "return-path")):
         return Verdict(automatic=True, reason="bounce: null Return-Path <>")
+    if mail.content_type == "text/calendar" or any(
+        "method=reply" in v.replace(" ", "").replace('"', "").lower() for v in _values(mail, "content-type")
+    ):
+        return Verdict(automatic=True, reason="automatic: a calendar response (RSVP)")
     if mail.content_type in _REPORT_TYPES or mail.headers.get("x-report-types"):
         return Verdict(automatic=True, reason=f"bounce: report message ({mail.content_type})")
     for name in _BOUNCE_HEADERS:

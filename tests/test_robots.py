@@ -62,6 +62,8 @@ def test_each_rule_marks_mail_automatic(headers: str, sender: str | None, reason
         "[Auto-Reply] Anmälan",
         "Undeliverable: Anmälan",
         "Olevererbart: Anmälan",
+        "Accepted: Ekosystem kring öppen källkod",
+        "Avböjt: Ekosystem kring öppen källkod",
     ],
 )
 def test_automatic_subjects_in_swedish_and_english(subject: str) -> None:
