@@ -1,4 +1,4 @@
-"""The ``registration-bot`` command: demo, run, poll, export, status, check.
+"""The ``registration-bot`` command: demo, run, poll, export, status, check, announce, remind, erase, purge.
 
 Exit codes: 0 done; 1 a server could not be used (an IMAP or SMTP login
 refused, a server unreachable) or ``export`` could not write the workbook;
@@ -104,6 +104,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from .calendar_invite import pending_update
     from .status import as_json, as_text, collect, health
 
     settings = _settings(args)
@@ -111,10 +112,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise Fail(EXIT_FAILED, f"no state file at {settings.state.path}: the bot has not run yet")
     with _ledger(settings) as ledger:
         info = collect(ledger)
+        info["event_update"] = pending_update(ledger, settings)  # date or venue changed, nobody told yet
     problems = health(info, settings.schedule.poll_seconds)
     info["healthy"] = not problems
     info["health_problems"] = problems
-    print(as_json(info) if args.json else as_text(info))
+    text = as_text(info)
+    if info["event_update"]:
+        change = info["event_update"]
+        text += (
+            f"\nEvent:         date {change['date']}, venue {change['location']}: not announced yet; send it"
+            f" with: registration-bot announce --config {args.config} --event-update"
+        )
+    print(as_json(info) if args.json else text)
     if args.check:
         if problems:
             raise Fail(EXIT_FAILED, "unhealthy: " + "; ".join(problems))
@@ -138,6 +147,146 @@ def cmd_digest(args: argparse.Namespace) -> int:
     finally:
         lock.release()
     print(f"digest: {'queued' if queued else 'already sent today'}; sent {result.sent}")
+    return EXIT_OK
+
+
+def _announced(name: str, settings: Settings, worker, outcome, dry_run: bool) -> int:
+    """Print what an announcement queued (or would), then send it now unless ``run`` is running."""
+    from .service import AlreadyRunning, InstanceLock
+    from .textutil import one_line
+
+    if dry_run:
+        print(f"{name}: dry run, nothing queued: {len(outcome.recipients)} would get it, {outcome.already} have it")
+        for person in outcome.recipients:
+            who = one_line(person["name"], 80) or "-"
+            print(f"  {who} <{person['email']}> ({person['status']}, {person['language']})")
+        return EXIT_OK
+    print(f"{name}: queued for {len(outcome.recipients)} people; {outcome.already} already had it")
+    if outcome.held and outcome.recipients:
+        print(f"{name}: held, not sent (see status): {outcome.held}")
+        return EXIT_OK
+    try:
+        lock = InstanceLock(settings.state.path).acquire()
+    except AlreadyRunning:
+        print(f"{name}: the running service sends it")
+        return EXIT_OK
+    try:
+        result = worker.flush_outbox()
+    finally:
+        lock.release()
+    print(f"{name}: sent {result.sent}, retry {result.retry}, failed {result.failed}")
+    if result.paused or result.outage:
+        why = f"SMTP login failed: {result.paused}" if result.paused else f"SMTP unavailable: {result.outage}"
+        raise Fail(EXIT_FAILED, f"{why}; the mail stays queued for the next cycle")
+    return EXIT_OK
+
+
+def cmd_announce(args: argparse.Namespace) -> int:
+    from .announce import AnnounceError
+    from .worker import Worker
+
+    settings = _settings(args)
+    if args.event_update == bool(args.subject or args.body_file):
+        raise Fail(EXIT_CONFIG, "announce: give --subject and --body-file, or --event-update")
+    body = ""
+    if not args.event_update:
+        if not (args.subject and args.body_file):
+            raise Fail(EXIT_CONFIG, "announce: --subject and --body-file go together")
+        try:
+            body = Path(args.body_file).read_text("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Fail(EXIT_CONFIG, f"announce: cannot read --body-file {args.body_file}: {exc}") from None
+    with _ledger(settings) as ledger:
+        worker = Worker(settings, ledger)
+        announcer = worker.recorder.registry.announcer
+        try:
+            if args.event_update:
+                outcome = announcer.event_update(include_waitlist=args.waitlist, dry_run=args.dry_run)
+            else:
+                outcome = announcer.announce(args.subject, body, include_waitlist=args.waitlist, dry_run=args.dry_run)
+        except AnnounceError as exc:
+            raise Fail(EXIT_CONFIG, f"announce: {exc}") from None
+        return _announced("announce", settings, worker, outcome, args.dry_run)
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from .announce import AnnounceError
+    from .worker import Worker
+
+    settings = _settings(args)
+    with _ledger(settings) as ledger:
+        worker = Worker(settings, ledger)
+        try:
+            outcome = worker.recorder.registry.announcer.remind(dry_run=args.dry_run)
+        except AnnounceError as exc:
+            raise Fail(EXIT_CONFIG, f"remind: {exc}") from None
+        return _announced("remind", settings, worker, outcome, args.dry_run)
+
+
+MAILBOX_NOTE = "The IMAP mailbox is not touched: the mail there is kept under your own archiving rules."
+
+
+def _settle_privacy(worker, name: str) -> None:
+    """After an erasure or a purge: compact the state, rewrite the workbook, delete its old versions."""
+    from .service import AlreadyRunning, InstanceLock
+
+    privacy = worker.recorder.privacy
+    try:
+        lock = InstanceLock(worker.settings.state.path).acquire()
+    except AlreadyRunning:
+        print(f"{name}: the running service rewrites the workbook and deletes its old versions on its next cycle")
+        return
+    try:
+        written = worker.export_workbook()
+        gone = privacy.settle_workbook()
+        privacy.scrub()
+    finally:
+        lock.release()
+    print(f"{name}: workbook {written}; {len(gone)} old version(s) deleted")
+    if written.startswith("not written"):
+        print(f"{name}: the old versions are deleted once the workbook is written (the next cycle)")
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from .worker import Worker
+
+    settings = _settings(args)
+    address = args.email.strip().lower()
+    if address.count("@") != 1 or any(c.isspace() for c in address) or address.startswith("@"):
+        raise Fail(EXIT_CONFIG, f"erase: {args.email!r} is not an email address")
+    with _ledger(settings) as ledger:
+        worker = Worker(settings, ledger)
+        with ledger.transaction():
+            erasure = worker.recorder.privacy.erase(address, why="erased by the organiser")
+        print(f"erase: {erasure.summary()}")
+        _settle_privacy(worker, "erase")
+    return EXIT_OK
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from . import retention
+    from .worker import Worker
+
+    settings = _settings(args)
+    when = retention.due_at(settings)
+    if when is None:
+        why = "[event] date is not set" if settings.event.date is None else "[privacy] retention_days_after_event is 0"
+        print(f"purge: nothing to do: {why}")
+        return EXIT_OK
+    due = retention.due(settings)
+    moment = when.astimezone(settings.event.zone).strftime("%Y-%m-%d %H:%M")
+    with _ledger(settings) as ledger:
+        if args.dry_run or not due:
+            plan = retention.plan(ledger, settings)
+            state = f"due since {moment}" if due else f"not due until {moment}"
+            print(f"purge: {state}; {'dry run, ' if args.dry_run else ''}nothing changed. It would remove:")
+            print("\n".join(plan.lines()) + "\n" + MAILBOX_NOTE)
+            return EXIT_OK
+        worker = Worker(settings, ledger)
+        plan = retention.purge(ledger, settings)
+        print(f"purge: due since {moment}; removed:\n" + "\n".join(plan.lines()))
+        _settle_privacy(worker, "purge")
+    print(MAILBOX_NOTE)
     return EXIT_OK
 
 
@@ -195,6 +344,22 @@ def parser() -> argparse.ArgumentParser:
     )
     command("digest", cmd_digest, "send the organiser today's summary now, with the workbook attached")
     command("check", cmd_check, "validate the configuration and log in to IMAP and SMTP")
+    erase = command("erase", cmd_erase, "erase everything stored about one person; keep only a salted hash")
+    erase.add_argument("email", metavar="EMAIL", help="the person's address")
+    purge = command("purge", cmd_purge, "remove all personal data once [privacy] retention_days_after_event has passed")
+    purge.add_argument("--dry-run", action="store_true", help="list what would go; change nothing")
+    announce = command(
+        "announce", cmd_announce, "mail every registered person once: a message, or the event's date and venue"
+    )
+    announce.add_argument("--subject", metavar="TEXT", help="the subject of the message")
+    announce.add_argument("--body-file", metavar="FILE", help="a UTF-8 text file: the message, sent as written")
+    announce.add_argument(
+        "--event-update", action="store_true", help="send [event] date and location with a calendar invitation"
+    )
+    announce.add_argument("--waitlist", action="store_true", help="the waiting list gets it too")
+    announce.add_argument("--dry-run", action="store_true", help="list who would get it; queue nothing")
+    remind = command("remind", cmd_remind, "queue the event reminder for every registered person (once each)")
+    remind.add_argument("--dry-run", action="store_true", help="list who would get it; queue nothing")
     return top
 
 

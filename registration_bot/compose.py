@@ -17,7 +17,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
@@ -29,10 +29,27 @@ from .models import Language
 from .settings import ConfigError, Settings
 from .textutil import one_line
 
-KINDS = ("confirmation", "cancellation", "guest_invitation", "waitlist", "promoted", "closed")
+KINDS = (
+    "confirmation",
+    "cancellation",
+    "guest_invitation",
+    "waitlist",
+    "promoted",
+    "closed",
+    "event_update",
+    "reminder",
+    "erase_confirm",
+    "erased",
+    "data_export",
+)
+# Parts of other templates, organiser-editable like them but without a Subject line.
+FRAGMENTS = ("privacy_notice",)
 LANGUAGES: tuple[Language, ...] = ("sv", "en")
 PLACEHOLDERS = frozenset(
     {
+        "privacy_notice",  # the privacy_notice fragment, rendered with the same values
+        "retention",
+        "stored_data",
         "name",
         "first_name",
         "event_name",
@@ -97,9 +114,17 @@ class Templates:
                 source = directory / f"{kind}.{language}.txt" if directory else None
                 text = source.read_text("utf-8") if source and source.is_file() else _builtin(kind, language)
                 self._parsed[(kind, language)] = self._parse(text, source or f"built-in {kind}.{language}.txt")
+        self._fragments: dict[tuple[str, str], Template] = {}
+        for fragment in FRAGMENTS:
+            for language in LANGUAGES:
+                source = directory / f"{fragment}.{language}.txt" if directory else None
+                text = source.read_text("utf-8") if source and source.is_file() else _builtin(fragment, language)
+                origin = source or f"built-in {fragment}.{language}.txt"
+                _, template = self._parse(f"Subject: -\n\n{text}", origin, PLACEHOLDERS - {"privacy_notice"})
+                self._fragments[(fragment, language)] = template
 
     @staticmethod
-    def _parse(text: str, origin: object) -> tuple[Template, Template]:
+    def _parse(text: str, origin: object, known: frozenset[str] = PLACEHOLDERS) -> tuple[Template, Template]:
         head, _, body = text.replace("\r\n", "\n").partition("\n\n")
         if not head.lower().startswith("subject:"):
             raise ConfigError(f"templates.dir: {origin}: the first line must be 'Subject: ...'")
@@ -107,16 +132,20 @@ class Templates:
         for template in (subject, body_template):
             if not template.is_valid():
                 raise ConfigError(f"templates.dir: {origin}: a '$' that is not a ${{placeholder}} (write $$ for $)")
-            unknown = set(template.get_identifiers()) - PLACEHOLDERS
+            unknown = set(template.get_identifiers()) - known
             if unknown:
                 raise ConfigError(
                     f"templates.dir: {origin}: unknown placeholder(s) {', '.join(sorted(unknown))}; "
-                    f"known: {', '.join(sorted(PLACEHOLDERS))}"
+                    f"known: {', '.join(sorted(known))}"
                 )
         return subject, body_template
 
     def render(self, kind: str, language: Language, values: dict[str, str]) -> Rendered:
         subject, body = self._parsed[(kind, language)]
+        if "privacy_notice" not in values:
+            defaults = dict.fromkeys(PLACEHOLDERS, "")
+            notice = self._fragments[("privacy_notice", language)].substitute(defaults | values)
+            values = values | {"privacy_notice": notice.strip("\n")}
         return Rendered(subject=one_line(subject.substitute(values), 200), body=body.substitute(values))
 
 
@@ -133,7 +162,20 @@ def event_values(settings: Settings, language: Language) -> dict[str, str]:
         "event_date": when,
         "event_location": event.location or _TBA[language],
         "organiser": settings.smtp.from_name or settings.smtp.from_address,
+        "retention": retention_words(settings, language),
     }
+
+
+def retention_words(settings: Settings, language: Language) -> str:
+    """How long personal data is kept, for ${retention} in the privacy notice."""
+    days = settings.privacy.retention_days_after_event
+    if days == 0:
+        return "tills arrangören raderar dem" if language == "sv" else "until the organiser deletes it"
+    after = f"{days} dagar efter evenemanget" if language == "sv" else f"{days} days after the event"
+    date = settings.event.date
+    if date is None:
+        return after
+    return f"{after} ({'till' if language == 'sv' else 'until'} {(date + timedelta(days=days)).date().isoformat()})"
 
 
 def diet_words(categories: tuple[str, ...] | list[str], language: Language) -> str:

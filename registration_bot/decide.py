@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .intent import confirms_erasure
 from .models import Action, Decision, Details, Extraction, InboundMail, Intent, RegistrationStatus, Verdict
 
 
@@ -20,6 +21,15 @@ class Existing:
 
     id: int
     status: RegistrationStatus
+
+
+@dataclass(frozen=True)
+class PrivacyFacts:
+    """What the state knows about the sender's privacy requests (see privacy.py)."""
+
+    erased: bool = False  # the sender's salted hash is in ``erased``: never answered again
+    erase_pending: bool = False  # we asked them to confirm an erasure, and they have not yet
+    replies_to_confirm: bool = False  # this mail's In-Reply-To/References names our confirmation question
 
 
 _UNSTATED = {
@@ -62,6 +72,7 @@ def decide(
     threshold: float = 0.7,
     distrust: str | None = None,
     closed: bool = False,
+    privacy: PrivacyFacts | None = None,
 ) -> Decision:
     """What to record for this message; never raises for any input.
 
@@ -69,6 +80,10 @@ def decide(
     server's DMARC verdict): such mail is reviewed by a person, never answered.
     """
     language = ex.language if ex else (mail.language or "sv")
+    privacy = privacy or PrivacyFacts()
+    if privacy.erased:  # recorded without sender or subject (record.py), and never answered
+        action = Action.IGNORE if verdict.automatic else Action.REVIEW
+        return Decision(action=action, reason="from an erased person: no automatic reply", language=language)
     if verdict.automatic:
         return Decision(action=Action.IGNORE, reason=verdict.reason, language=language)
     if distrust:
@@ -76,6 +91,19 @@ def decide(
     if mail.reply_address is None:
         problem = mail.sender_problem or "no sender address"
         return Decision(action=Action.REVIEW, reason=f"no usable sender address: {problem}", language=language)
+    if privacy.replies_to_confirm:
+        if confirms_erasure(mail):
+            return Decision(action=Action.ERASE, reason="confirmed the erasure by replying", language=language)
+        return Decision(
+            action=Action.REVIEW, reason="replied to the erasure question without a clear yes", language=language
+        )
+    if privacy.erase_pending and mail.text.strip() and confirms_erasure(mail):
+        return Decision(
+            action=Action.REVIEW,
+            reason="a yes while an erasure awaits confirmation, but not a reply to that question; "
+            "erase by hand with `registration-bot erase` if it is meant",
+            language=language,
+        )
     if ex is None:
         return Decision(action=Action.REVIEW, reason="could not read the message text", language=language)
     intent = ex.intent.value
@@ -88,6 +116,14 @@ def decide(
     active = existing is not None and existing.status in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
     pending = existing is not None and existing.status is RegistrationStatus.PENDING
 
+    if intent is Intent.ERASE:
+        return Decision(
+            action=Action.ERASE_REQUEST, reason=f"asks to be erased ({ex.intent.source})", language=language
+        )
+    if intent is Intent.DATA_REQUEST:
+        return Decision(
+            action=Action.DATA_EXPORT, reason=f"asks for their data ({ex.intent.source})", language=language
+        )
     if intent is Intent.QUESTION:
         return Decision(action=Action.REVIEW, reason=f"question or other mail ({ex.intent.source})", language=language)
     if intent is Intent.CANCEL:

@@ -236,7 +236,8 @@ class Inbox:
         if closes is not None and closes.tzinfo is None:
             closes = closes.replace(tzinfo=self.settings.event.zone)
         closed = closes is not None and (ident.arrived or datetime.now(UTC)) > closes
-        return decide(mail, verdict, extraction, existing, distrust=distrust, closed=closed)
+        privacy = self.recorder.privacy.facts(mail)  # erased? answering our erasure question?
+        return decide(mail, verdict, extraction, existing, distrust=distrust, closed=closed, privacy=privacy)
 
     def _oversized(
         self, uidvalidity: int, uid: int, header: bytes, size: int, arrived: datetime | None

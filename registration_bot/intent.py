@@ -131,8 +131,98 @@ def _about_someone_else(sentence: str, match: re.Match[str]) -> bool:
     return bool(_OTHER_SUBJECT.search(clause))
 
 
+# Privacy requests (GDPR articles 15 and 17). Judged before sign-ups and
+# cancellations, but only on a request: the data-protection footers of
+# public-sector signatures ("vi behandlar dina personuppgifter ...") and
+# questions about the policy ("do you delete my data after the event?") are not.
+_DATA_WORDS = r"(?:person|kontakt)?(?:uppgifter|uppgifterna|data|datan|information|informationen)"
+_ERASE = re.compile(
+    r"\b(?:radera|raderar|ta bort|tar bort|rensa|rensar|makulera|makulerar|gallra|gallrar) (?:alla |all |samtliga )?"
+    rf"(?:(?:mina|min|mitt) (?:\w+ )?{_DATA_WORDS}|{_DATA_WORDS} (?:\w+ ){{0,4}}?om mig)\b|"
+    r"\bradera mig\b|\bglöm (?:bort )?mig\b|rätten att bli (?:bort)?glömd|\b(?:begär|begäran om) radering|"
+    r"\b(?:delete|erase|remove|purge|wipe) (?:all )?(?:of )?my (?:\w+ )?(?:data|information|info|records?)\b|"
+    r"\b(?:delete|erase) (?:all )?(?:of )?my (?:personal )?details\b|"
+    r"\b(?:delete|erase|remove|purge|wipe) (?:all )?(?:the |any )?(?:personal )?(?:data|information|info|details|records?)"
+    r" (?:\w+ ){0,4}?(?:about|on|of|regarding) me\b|"
+    r"\bforget me\b|right to (?:be forgotten|erasure)|\bdelete me from\b|\berasure request\b"
+)
+_ACCESS = re.compile(
+    r"registerutdrag|\butdrag (?:ur|av|från) (?:registret|mina)|"
+    r"\b(?:vilka|vad för|vilken) (?:\w+ ){0,2}?(?:person)?(?:uppgifter|data|information) (?:\w+ ){0,4}?"
+    r"(?:om mig|(?:sparat|lagrat|registrerat|sparar|lagrar) (?:\w+ ){0,2}?om mig)|"
+    r"\bvad (?:har ni|ni har|finns det) (?:\w+ ){0,2}?(?:sparat|lagrat|registrerat|för uppgifter)? ?om mig|"
+    r"\b(?:skicka|visa|ge|lämna ut|begär|begära|se|få ut|ta del av|vill ha|vill veta)"
+    rf" (?:mig )?(?:\w+ ){{0,2}}?(?:mina (?:\w+ )?{_DATA_WORDS}|{_DATA_WORDS} (?:ni har )?om mig|min data)\b|"
+    r"\bwhat (?:personal )?(?:data|information|info|details|records) (?:\w+ ){0,4}?(?:about me|on me|on file)|"
+    r"\bwhat (?:personal )?data (?:do|did) you (?:have|hold|store|keep)|"
+    r"\b(?:send|give|show|see|access|obtain|get|export|copy of|want|like to see|like to know|like to have)"
+    r" (?:me )?(?:a copy of )?(?:all )?(?:my (?:personal )?(?:data|information|records)|"
+    r"(?:the )?(?:personal )?(?:data|information|details|records) (?:\w+ ){0,3}?(?:about|on) me)\b|"
+    r"subject access request|right of access|\bdsar\b|artic(?:le|el) 15\b"
+)
+_BARE_ACCESS = re.compile(r"(?:mina (?:person)?uppgifter|registerutdrag|my (?:personal )?data|gdpr)(?: tack| please)?")
+_NEGATED = re.compile(r"\b(?:inte|ej|icke|aldrig|not|don't|do not|never|no need to)\b(?: \w+){0,3}\s*$")
+# "If I cancel, ...", and our own notice quoted back: 'Svara "radera mina uppgifter" för att ...'.
+_NOT_A_REQUEST = re.compile(
+    r"^\W*(?:om|if|ifall)\b|\b(?:svara|skriv|reply|write|answer)(?: \w+){0,2}\s*[\"“”«»']?\s*$|[\"“”«»']\s*$"
+)
+# A request may be a polite question ("Kan ni radera mina uppgifter?"); other questions are about the policy.
+_POLITE = re.compile(
+    r"^(?:\W*(?:hej|hi|hello|snälla|please)\W+)?(?:kan|skulle|vill|could|can|would|will you please|please)\b"
+)
+
+
+def _privacy_in(sentence: str) -> tuple[Intent, str] | None:
+    # "What data do you have about me?" asks for the data; "Do you delete my data?" asks about the policy.
+    asked = "?" in sentence and not _POLITE.match(sentence)
+    for intent, pattern in ((Intent.ERASE, _ERASE), (Intent.DATA_REQUEST, _ACCESS)):
+        m = None if asked and intent is Intent.ERASE else pattern.search(sentence)
+        if m and not _NEGATED.search(sentence[: m.start()]) and not _NOT_A_REQUEST.search(sentence[: m.start()]):
+            return intent, f"{intent.value.replace('_', ' ')} phrase: {m.group()!r}"
+    return None
+
+
+def privacy_request(mail: InboundMail) -> Found[Intent] | None:
+    """ "Radera mina uppgifter", "delete my data", "mina uppgifter", "what data do you have about me"."""
+    own = _words(mail.text)
+    for sentence in sentences(mail.text):
+        if found := _privacy_in(sentence):
+            return Found(value=found[0], confidence=0.9, source=found[1])
+        if len(own) <= 80 and _BARE_ACCESS.fullmatch(sentence.strip(" .!?-")):
+            return Found(value=Intent.DATA_REQUEST, confidence=0.85, source=f"asks for {sentence.strip(' .!?-')!r}")
+    subject = _words(mail.subject).strip(" .!?-")
+    if len(own) <= 80 and subject and not _REPLY_SUBJECT.match(mail.subject):
+        if found := _privacy_in(subject):
+            return Found(value=found[0], confidence=0.85, source=f"subject: {found[1]}")
+        if _BARE_ACCESS.fullmatch(subject):
+            return Found(value=Intent.DATA_REQUEST, confidence=0.85, source=f"subject asks for {subject!r}")
+    return None
+
+
+_CONFIRM_YES = re.compile(
+    r"^\W*(?:ja|japp|jajamän|ok|okej|bekräftar|jag bekräftar|yes|yep|confirm(?:ed)?|i confirm|radera|delete|erase)\b"
+)
+_CONFIRM_NO = re.compile(
+    r"^\W*(?:nej|no|nope)\b|\b(?:radera|ta bort|delete|erase|remove) (?:\w+ )?(?:inte|ej)\b|"
+    r"\b(?:inte|ej|don't|do not|not) (?:\w+ )?(?:radera|ta bort|delete|erase|remove)\b|"
+    r"\bångra\w*|\bavbryt|\bcancel (?:the|my|this) (?:request|deletion|erasure)|changed my mind|ändrat mig"
+)
+
+
+def confirms_erasure(mail: InboundMail) -> bool | None:
+    """A reply to our erasure question: True yes (or a bare reply), False no, None unclear."""
+    own = _words(mail.text).strip()
+    if _CONFIRM_NO.search(own):
+        return False
+    if not own or _CONFIRM_YES.match(own):
+        return True
+    return None
+
+
 def classify_intent(mail: InboundMail) -> Found[Intent]:
     """The intent of the writer's own words, with a confidence and the rule that fired."""
+    if privacy := privacy_request(mail):
+        return privacy
     parts = sentences(mail.text)
     subject = _words(mail.subject)
     in_confirmation_thread = bool(

@@ -12,6 +12,9 @@ The workbook is a projection of this file and is never read back as truth.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -278,6 +281,8 @@ class Ledger:
         registration" (and one alert per incident, one digest per day) a
         property of the database rather than of the code that asks.
         """
+        if self.is_erased(recipient):
+            return False  # they asked to be forgotten: never mailed again (privacy.py)
         now = now_iso()
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO outbox (dedup_key, kind, registration_id, message_row, recipient, message_id,"
@@ -299,6 +304,23 @@ class Ledger:
             ),
         )
         return cursor.rowcount == 1
+
+    # erased people (privacy.py) -------------------------------------------
+    def address_hash(self, email: str) -> str:
+        """HMAC-SHA256 of the address under a salt made once per state file: all that is kept of an erased person."""
+        salt = self.get_meta("privacy_salt")
+        if not salt:
+            salt = secrets.token_hex(32)
+            with self.transaction():
+                self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('privacy_salt', ?)", (salt,))
+            salt = self.get_meta("privacy_salt")
+        return hmac.new(bytes.fromhex(salt), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+    def is_erased(self, email: str) -> bool:
+        if not email or self.db.execute("SELECT 1 FROM erased LIMIT 1").fetchone() is None:
+            return False
+        found = self.db.execute("SELECT 1 FROM erased WHERE hash = ?", (self.address_hash(email),)).fetchone()
+        return found is not None
 
     # registrations -------------------------------------------------------
     def registration_by_email(self, email: str) -> sqlite3.Row | None:

@@ -27,6 +27,7 @@ class MessageState(StrEnum):
     IGNORED = "ignored"
     REVIEW = "review"
     FAILED = "failed"
+    PRIVACY = "privacy"  # a request about one's own data (GDPR), answered or carried out
 
 
 class RegistrationStatus(StrEnum):
@@ -52,6 +53,8 @@ class Intent(StrEnum):
     CANCEL = "cancel"
     UPDATE = "update"
     QUESTION = "question"
+    ERASE = "erase"  # "radera mina uppgifter", "delete my data"
+    DATA_REQUEST = "data_request"  # "mina uppgifter", "what data do you have about me"
 
 
 class Frozen(BaseModel):
@@ -152,6 +155,9 @@ class Action(StrEnum):
     REVIEW = "review"
     FAIL = "fail"
     CLOSED = "closed"  # a sign-up after registration closed: a polite reply, no registration
+    ERASE_REQUEST = "erase_request"  # ask the writer to confirm the erasure by replying
+    ERASE = "erase"  # a confirmed erasure: the person's data goes, a salted hash stays
+    DATA_EXPORT = "data_export"  # send the writer what is stored about them
 
 
 class Decision(Frozen):
@@ -173,4 +179,7 @@ class Decision(Frozen):
             Action.REVIEW: MessageState.REVIEW,
             Action.FAIL: MessageState.FAILED,
             Action.CLOSED: MessageState.REVIEW,
+            Action.ERASE_REQUEST: MessageState.PRIVACY,
+            Action.ERASE: MessageState.PRIVACY,
+            Action.DATA_EXPORT: MessageState.PRIVACY,
         }[self.action]

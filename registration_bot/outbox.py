@@ -31,6 +31,7 @@ from . import oauth
 from .ledger import Ledger, now_iso
 from .mailbox import tls_context
 from .settings import SmtpSettings
+from .textutil import without_addresses
 
 log = logging.getLogger(__name__)
 GIVE_UP_AFTER = timedelta(days=3)
@@ -294,10 +295,10 @@ class Outbox:
             log.info("%s: sent", ident, extra={"message_id": row["message_id"]})
             return "sent"
         if 400 <= code < 500:
-            log.info("%s: temporary failure %s; will retry", ident, text)
+            log.info("%s: temporary failure %s; will retry", ident, without_addresses(text))
             return self._retry_or_give_up(row, text)
         self._set(row["id"], "failed", text)
-        log.warning("%s: permanent failure %s; not retried", ident, text)
+        log.warning("%s: permanent failure %s; not retried", ident, without_addresses(text))
         return "failed"
 
 

@@ -19,6 +19,7 @@ from .compose import Templates, build_message, event_values
 from .ledger import Ledger, now_iso
 from .limits import Limits
 from .models import Action, Decision, Details, InboundMail, MessageState
+from .privacy import Privacy
 from .registry import Registry
 from .settings import Settings
 from .textutil import echo_name, echo_subject, one_line
@@ -43,6 +44,7 @@ class Recorder:
         self.ledger = ledger
         self.settings = settings
         self.registry = Registry(ledger, settings, templates, limits)
+        self.privacy = Privacy(ledger, settings, templates, limits, self.registry)
 
     def record(
         self, ident: Ident, mail: InboundMail | None, decision: Decision, destination: str | None
@@ -53,6 +55,8 @@ class Recorder:
         could not be made as asked turns into ``review``.
         """
         state = decision.state.value
+        # Mail from someone who was erased is recorded without who sent it or what it was about.
+        anonymous = mail is not None and self.ledger.is_erased(mail.sender or "")
         with self.ledger.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO messages (folder, uidvalidity, uid, sha256, message_id, sender, subject, date, size,"
@@ -63,9 +67,9 @@ class Recorder:
                     ident.uidvalidity,
                     ident.uid,
                     ident.sha256,
-                    mail.message_id if mail else "",
-                    (mail.sender or "") if mail else "",
-                    mail.subject if mail else "",
+                    mail.message_id if mail and not anonymous else "",
+                    (mail.sender or "") if mail and not anonymous else "",
+                    mail.subject if mail and not anonymous else "",
                     mail.date.isoformat() if mail and mail.date else None,
                     ident.size,
                     decision.state,
@@ -111,6 +115,9 @@ class Recorder:
             if existing is not None:
                 registry.cancel(existing, message_row, reply_to, quoted)
             return existing, ""
+        if decision.action in (Action.ERASE_REQUEST, Action.ERASE, Action.DATA_EXPORT) and mail and mail.sender:
+            self.privacy.apply(decision, mail, message_row)
+            return None, ""
         if decision.action is Action.CLOSED and decision.details:
             self._closed_reply(decision.details, message_row, reply_to)
         return None, ""

@@ -12,7 +12,10 @@ transaction, two sign-ups in one batch can never both take the last seat.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from email.message import EmailMessage
 
+from .announce import Announcer
 from .compose import Templates, build_message, diet_words, event_values
 from .ledger import Ledger, now_iso
 from .limits import Limits
@@ -29,6 +32,7 @@ class Registry:
         self.settings = settings
         self.templates = templates
         self.limits = limits
+        self.announcer = Announcer(self)  # announcements, invitations and their late-joiner catch-up
 
     # mail ------------------------------------------------------------------------
     def queue(
@@ -40,8 +44,14 @@ class Registry:
         in_reply_to: str = "",
         extra: dict[str, str] | None = None,
         dedup: str | None = None,
+        finish: Callable[[EmailMessage], None] | None = None,
+        hold: str | None = None,
     ) -> bool:
-        """Build ``kind``'s template for this person and add it to the outbox (once per generation)."""
+        """Build ``kind``'s template for this person and add it to the outbox (once per generation).
+
+        ``finish`` gets the built message last (to attach an invitation); ``hold``
+        replaces the reply caps' verdict (the organiser's own mail, see :mod:`announce`).
+        """
         language: Language = registration["language"]
         values = (
             event_values(self.settings, language)
@@ -68,6 +78,8 @@ class Registry:
             language=language,
             in_reply_to=in_reply_to,
         )
+        if finish is not None:
+            finish(msg)
         return self.ledger.queue_mail(
             kind=kind,
             dedup_key=dedup or f"{kind}:{registration['id']}:{registration['generation']}",
@@ -76,7 +88,7 @@ class Registry:
             payload=msg.as_bytes(),
             registration_id=registration["id"],
             message_row=message_row,
-            held=self.limits.hold_reason(self.ledger.db, registration["email"]) or "",
+            held=hold if hold is not None else self.limits.hold_reason(self.ledger.db, registration["email"]) or "",
         )
 
     # capacity ----------------------------------------------------------------------
@@ -116,6 +128,7 @@ class Registry:
             )
             fresh = self.ledger.registration_by_id(row["id"])
             self.queue(kind="promoted", registration=fresh, message_row=None)
+            self.announcer.catch_up(fresh)
             promoted.append(fresh)
         return promoted
 
@@ -181,6 +194,7 @@ class Registry:
         row = self.upsert(details, status, source=source)
         kind = "confirmation" if fits else "waitlist"
         self.queue(kind=kind, registration=row, message_row=message_row, in_reply_to=in_reply_to, extra=extra)
+        self.announcer.catch_up(row)
         return row
 
     def update(self, existing: sqlite3.Row, details: Details) -> str:
@@ -230,7 +244,12 @@ class Registry:
             (now_iso(), now_iso(), existing["id"]),
         )
         self.queue(
-            kind="cancellation", registration=existing, message_row=message_row, in_reply_to=in_reply_to, extra=extra
+            kind="cancellation",
+            registration=existing,
+            message_row=message_row,
+            in_reply_to=in_reply_to,
+            extra=extra,
+            finish=self.announcer.cancel_invite(existing),  # an ICS CANCEL, if they got an invitation
         )
         self.promote()
 
@@ -239,7 +258,7 @@ class Registry:
     ) -> None:
         """People named with an address get their own row, pending until they confirm themselves."""
         for guest in guests:
-            if self.ledger.registration_by_email(guest.email) is not None:
+            if self.ledger.registration_by_email(guest.email) is not None or self.ledger.is_erased(guest.email):
                 continue
             row = self.upsert(
                 Details(email=guest.email, name=guest.name, language=language),

@@ -2,7 +2,14 @@
 
 ``run`` uses a ``BlockingScheduler`` with a single interval job
 (``max_instances=1``, ``coalesce=True``, a misfire grace time), so a slow
-cycle never overlaps the next one and missed runs collapse into one. SIGTERM
+cycle never overlaps the next one and missed runs collapse into one. Beside
+it, a cron job sends the organiser's digest and a date job marks the
+reminders due at 09:00 (``[event] timezone``), ``[event] reminder_days``
+before the event's day; the next cycle queues and sends them, so the
+state file is only ever used by one job at a time. The reminder job is
+rebuilt from ``[event] date`` at start-up and checked after every cycle: a
+reminder time already past (the service was down) runs once at once if the
+event has not begun and that date's reminders were not sent. SIGTERM
 and SIGINT set a stop flag that the worker checks between messages; the
 scheduler then waits for the running cycle to finish and the process exits 0.
 """
@@ -15,7 +22,7 @@ import logging
 import os
 import signal
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -23,8 +30,11 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .announce import AnnounceError
+from .calendar_invite import event_key, start_moment
 from .digest import queue_digest
 from .idle import IdleWatcher, backoff_seconds
 from .ledger import Ledger
@@ -34,6 +44,16 @@ from .worker import Worker
 
 log = logging.getLogger(__name__)
 LOGIN_BACKOFF_MAX = timedelta(hours=1)
+REMINDER_TIME = time(9, 0)
+
+
+def reminder_time(settings: Settings) -> datetime | None:
+    """09:00 in the event's time zone, ``reminder_days`` before the event's day; None without reminders."""
+    start = start_moment(settings)
+    if start is None or settings.event.reminder_days == 0:
+        return None
+    day = start.astimezone(settings.event.zone).date() - timedelta(days=settings.event.reminder_days)
+    return datetime.combine(day, REMINDER_TIME, tzinfo=settings.event.zone)
 
 
 class AlreadyRunning(Exception):
@@ -88,6 +108,8 @@ class Service:
         self._login_failures = 0
         self._outages = 0
         self._skip_until: datetime | None = None
+        self._reminders_due = threading.Event()
+        self._reminder_at: datetime | None = None
 
     def on_mail(self) -> None:
         """Called by the IDLE watcher: run a cycle now rather than at the next interval."""
@@ -99,6 +121,7 @@ class Service:
         """Scheduled cycles; mail that arrives during one (IDLE) gets another at once."""
         while not self.stop.is_set():
             self.wake.clear()
+            self._reminders()
             self._one_cycle()
             if not self.wake.is_set() or self._skip_until:
                 return
@@ -143,6 +166,55 @@ class Service:
         except Exception:  # noqa: BLE001 - a failed digest must not stop the service
             log.exception("daily digest failed")
 
+    def reminder_job(self) -> None:
+        """The reminder time has come: the next cycle (started now) queues and sends the reminders."""
+        self._reminders_due.set()
+        self.on_mail()
+
+    def _reminders(self) -> None:
+        """Queue reminders when due, and rebuild the reminder job if the event's date moved."""
+        if self._reminders_due.is_set():
+            self._reminders_due.clear()
+            try:
+                outcome = self.worker.recorder.registry.announcer.remind()
+                log.info("reminders queued for %d people", len(outcome.recipients))
+            except AnnounceError as exc:
+                log.warning("reminders not sent: %s", exc)
+            except Exception:  # noqa: BLE001 - the service must outlive a failed reminder
+                log.exception("reminders failed")
+        try:
+            self.schedule_reminders()
+        except Exception:  # noqa: BLE001
+            log.exception("could not schedule the reminders")
+
+    def schedule_reminders(self, now: datetime | None = None) -> datetime | None:
+        """Add, move or remove the reminder date job to match ``[event] date``; return when it runs."""
+        zone = self.settings.event.zone
+        now = now or datetime.now(zone)
+        at, start = reminder_time(self.settings), start_moment(self.settings)
+        done = self.worker.ledger.get_meta(f"reminders_done:{event_key(self.settings)}")
+        if at is None or start is None or start <= now or done:
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job("reminders")
+            self._reminder_at = None
+            return None
+        run_at = max(at, now)
+        job = self.scheduler.get_job("reminders")
+        if job is not None and self._reminder_at == at:
+            return job.trigger.run_date
+        if job is not None:  # remove, not replace_existing: before start() a replacement is only queued
+            self.scheduler.remove_job("reminders")
+        self.scheduler.add_job(
+            self.reminder_job,
+            DateTrigger(run_date=run_at, timezone=zone),
+            id="reminders",
+            coalesce=True,
+            misfire_grace_time=max(1, int((start - run_at).total_seconds())),  # late is fine until it begins
+        )
+        self._reminder_at = at
+        log.info("reminders for the event on %s are due at %s", event_key(self.settings), run_at.isoformat())
+        return run_at
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("received %s; finishing the current step", signal.Signals(signum).name)
         self.stop.set()
@@ -174,6 +246,7 @@ class Service:
                 coalesce=True,
                 misfire_grace_time=3600,
             )
+        self.schedule_reminders()
 
     def run(self) -> int:
         schedule = self.settings.schedule

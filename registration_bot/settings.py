@@ -67,6 +67,7 @@ class EventSettings(Section):
     timezone: str = "Europe/Stockholm"
     registration_closes: datetime | None = None
     reminder_days: int = Field(default=2, ge=0, le=60)
+    duration_minutes: int = Field(default=180, ge=1, le=14 * 24 * 60)  # the calendar invitation's DTEND
 
     _none_if_empty = field_validator("date", "registration_closes", mode="before")(_empty_to_none)
 
@@ -209,6 +210,12 @@ class TemplateSettings(Section):
     _none_if_empty = field_validator("dir", mode="before")(_empty_to_none)
 
 
+class PrivacySettings(Section):
+    """How long personal data is kept (GDPR storage limitation); see privacy.py."""
+
+    retention_days_after_event: int = Field(default=90, ge=0, le=3650)
+
+
 OAuthProvider = Literal["", "token_command", "microsoft365", "google"]
 
 
@@ -258,6 +265,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     oauth: OAuthSettings = OAuthSettings()
     organiser: OrganiserSettings = OrganiserSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @model_validator(mode="after")
     def _link_oauth(self) -> Settings:

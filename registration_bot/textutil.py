@@ -64,3 +64,11 @@ def echo_name(name: str, limit: int = 60) -> str:
 def echo_subject(subject: str, limit: int = 60) -> str:
     """A subject shortened and stripped of links, for quoting in a reply."""
     return one_line(_LINKISH.sub("", subject), limit)
+
+
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
+
+
+def without_addresses(text: str) -> str:
+    """Text for an info-level log line: e-mail addresses (an SMTP reply often names the recipient) left out."""
+    return _ADDRESS.sub("<…>", text)

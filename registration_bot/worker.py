@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .alerts import Alerts
+from .calendar_invite import offer_update
 from .compose import Templates
 from .inbox import Inbox
 from .ledger import Ledger, now_iso
@@ -25,7 +26,9 @@ from .mailbox import LoginFailed, Mailbox, MailboxError
 from .outbox import FlushResult, Outbox
 from .record import Recorder
 from .settings import Settings
-from .workbook import WorkbookError, write_workbook
+from .workbook import WorkbookError
+from .workbook_edits import apply_edits
+from .workbook_sheets import write_projection
 
 log = logging.getLogger(__name__)
 
@@ -92,20 +95,15 @@ class Worker:
 
     # step 3: the workbook ----------------------------------------------------------
     def export_workbook(self, *, force: bool = False, path=None) -> str:
-        """Rewrite the workbook if the state changed since it was last written."""
+        """Rewrite the workbook if the state changed since it was last written (its edits read back first)."""
         target = path or self.settings.workbook.path
+        if path is None:
+            self.apply_workbook_edits()  # never rebuild over edits that were not read
         version = self.ledger.get_meta("state_version")
         if not force and path is None and version == self.ledger.get_meta("workbook_version") and target.exists():
             return "unchanged"
         try:
-            write_workbook(
-                target,
-                [dict(r) for r in self.ledger.registrations()],
-                [dict(r) for r in self.ledger.review_rows()],
-                self.settings.event.language,
-                self.settings.event.zone,
-                self.settings.workbook.versions_kept,
-            )
+            write_projection(self.ledger, self.settings, target, record=path is None)
         except WorkbookError as exc:
             problem = str(exc)
         except Exception as exc:  # noqa: BLE001 - a bug here must not stop registrations
@@ -128,6 +126,14 @@ class Worker:
                 self.ledger.set_meta("workbook_failing_since", "")
         return "written"
 
+    def apply_workbook_edits(self) -> str:
+        """Read the organiser's edits back from the workbook (see :mod:`workbook_edits`); once per saved version."""
+        try:
+            return apply_edits(self.ledger, self.settings, self.recorder.registry)
+        except Exception:  # noqa: BLE001 - a bug here must not stop registrations
+            log.exception("workbook edits not read back: internal error")
+            return "internal error"
+
     # the whole cycle --------------------------------------------------------------
     def promote_waitlist(self) -> int:
         """Seats freed outside a message (a raised capacity) go to the waiting list."""
@@ -138,6 +144,14 @@ class Worker:
             if promoted:
                 self.ledger.bump_state_version()
         return len(promoted)
+
+    def offer_event_update(self) -> bool:
+        """The date or location changed since the last event update: tell the organiser (once per change)."""
+        try:
+            return offer_update(self.ledger, self.settings)
+        except Exception:  # noqa: BLE001 - a notice must not stop registrations
+            log.exception("could not check the event details for a change")
+            return False
 
     def _conditions(self, inbox_error: MailboxError | None, report: CycleReport) -> dict[str, str | None]:
         """What this cycle saw of each incident kind; kinds it could not judge are left out."""
@@ -171,15 +185,18 @@ class Worker:
         inbox_error: MailboxError | None = None
         try:
             self.promote_waitlist()
+            self.offer_event_update()
             try:
                 report.states = self.poll_inbox()
             except MailboxError as exc:
                 inbox_error = exc
                 report.outcome = f"error: {exc}"
                 self.close()
+            self.apply_workbook_edits()  # before the flush: a receipt for a cancellation typed there goes now
             if not self.stop.is_set():
                 report.outbox = self.flush_outbox()
             report.workbook = self.export_workbook()
+            self.recorder.privacy.maintain(self.export_workbook)  # receipts, the retention purge, old versions
             if self.alerts.update(self._conditions(inbox_error, report)) and not self.stop.is_set():
                 self.flush_outbox()  # an alert should not wait for the next cycle
         except BaseException as exc:

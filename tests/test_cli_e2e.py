@@ -230,6 +230,7 @@ def test_status_json_counts_every_message_registration_and_mail(bot: Bot) -> Non
         "ignored": 3,
         "review": 2,
         "failed": 0,
+        "privacy": 0,
     }
     assert info["registrations"] == {"registered": 3, "cancelled": 0, "pending": 0, "waitlisted": 0}
     assert info["seats_registered"] == 3
@@ -253,7 +254,7 @@ def test_export_writes_a_workbook_with_our_header_and_a_review_sheet(bot: Bot, t
     assert result.code == 0, result
     assert str(target) in result.stdout
     book = read_workbook(target)
-    assert book.sheet_names == ["Anmälda", "Att granska"]
+    assert book.sheet_names == ["Anmälda", "Att granska", "Sammanfattning", "Ändringar"]
     assert book.header == HEADER_SV
     assert book.review_header == REVIEW_HEADER_SV
     [row] = book.rows

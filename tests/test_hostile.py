@@ -55,7 +55,7 @@ from registration_bot.reading import read_message
 from registration_bot.settings import load_settings
 from registration_bot.worker import Worker
 
-STATES = {"registered", "updated", "cancelled", "ignored", "review", "failed"}
+STATES = {"registered", "updated", "cancelled", "ignored", "review", "failed", "privacy"}
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORMULA_START = ("=", "+", "-", "@")
 OVERSIZED_LIMIT = 20_000  # [imap] max_message_bytes of the in-process oversized test

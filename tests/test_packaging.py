@@ -20,7 +20,7 @@ import pytest
 from pydantic import BaseModel
 
 import registration_bot
-from registration_bot.compose import KINDS, LANGUAGES, PLACEHOLDERS, Templates
+from registration_bot.compose import FRAGMENTS, KINDS, LANGUAGES, PLACEHOLDERS, Templates
 from registration_bot.settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,7 +195,7 @@ def test_the_example_and_the_templates_are_package_data() -> None:
 
 def test_the_packaged_templates_are_exactly_one_per_kind_and_language() -> None:
     names = sorted(path.name for path in PACKAGED_TEMPLATES.iterdir())
-    assert names == sorted(f"{kind}.{language}.txt" for kind in KINDS for language in LANGUAGES)
+    assert names == sorted(f"{kind}.{language}.txt" for kind in KINDS + FRAGMENTS for language in LANGUAGES)
 
 
 @pytest.mark.parametrize(
