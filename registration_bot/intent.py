@@ -219,6 +219,12 @@ def confirms_erasure(mail: InboundMail) -> bool | None:
     return None
 
 
+_REQUEST = re.compile(
+    r"\b(?:kan|skulle|vill) ni (?:(?:snälla|vänligen|gärna|också|även) )?(?:anmäla|registrera|skriva upp|boka|lägga till) "
+    r"(?:mig|oss)\b|\b(?:can|could|would|will) you (?:please |kindly )?(?:sign|register|book|add|put|count) (?:me|us)\b"
+)
+
+
 def classify_intent(mail: InboundMail) -> Found[Intent]:
     """The intent of the writer's own words, with a confidence and the rule that fired."""
     if privacy := privacy_request(mail):
@@ -232,7 +238,9 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
     conditional = False
     question = any("?" in s for s in parts)
     for sentence in parts:
-        hedged = bool(_HEDGE.search(sentence)) or "?" in sentence or bool(_ALREADY.search(sentence))
+        # "Kan ni anmäla mig?" / "Could you sign me up?" is a request, not a question.
+        request = bool(_REQUEST.search(sentence))
+        hedged = bool(_HEDGE.search(sentence)) or ("?" in sentence and not request) or bool(_ALREADY.search(sentence))
         if (m := _CANCEL.search(sentence)) and not cancel:
             if _about_someone_else(sentence, m):
                 update = update or f"someone else's change: {m.group()!r}"

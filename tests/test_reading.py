@@ -216,3 +216,21 @@ def test_names_from_addresses() -> None:
     assert name_from_address("info@trafikverket.se") == ""
     assert name_from_address("x1@y.se") == ""
     assert fix_case("ANNA-KARIN ÖST") == "Anna-Karin Öst"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Kan ni anmäla mig till träffen?", "signup"),
+        ("Could you sign me up for the event?", "signup"),
+        ("Can you register me for the meetup, please?", "signup"),
+        ("Kan jag anmäla mig på plats?", "question"),
+        ("Hur anmäler jag mig?", "question"),
+        ("Jag anmäler mig! Vet ni när det blir?", "signup"),
+    ],
+)
+def test_a_polite_request_is_a_sign_up_but_a_question_about_signing_up_is_not(text: str, intent: str) -> None:
+    from registration_bot.intent import classify_intent
+
+    raw = f"From: Anna Berg <a@x.se>\r\nSubject: Hej\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    assert classify_intent(read_message(raw.encode())).value.value == intent
