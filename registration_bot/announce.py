@@ -61,7 +61,7 @@ class Outcome:
 
 
 class Announcer:
-    """Queues the organiser's mail to the people of one :class:`Registry` (and owns the calendar hooks)."""
+    """Queues the organiser's mail to the people of one :class:`Registry` (and what a late joiner missed)."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -91,17 +91,6 @@ class Announcer:
         if reply is not None and reply["state"] == "held":
             return reply["last_error"] or "held with the reply it follows"
         return self._mass_hold()
-
-    def had_invitation(self, registration_id: int) -> bool:
-        """Whether this person got (or is getting) a calendar invitation."""
-        return (
-            self.ledger.db.execute(
-                "SELECT 1 FROM outbox WHERE registration_id = ? AND kind = 'event_update'"
-                " AND state NOT IN ('failed', 'held') LIMIT 1",
-                (registration_id,),
-            ).fetchone()
-            is not None
-        )
 
     def _preview(self, announcement_id: int | None, people: list[sqlite3.Row], key: Callable[[int], str]) -> Outcome:
         outcome = Outcome(announcement_id=announcement_id, held=self._mass_hold())
@@ -264,7 +253,7 @@ class Announcer:
         log.info("reminders for %s queued for %d people", key, len(outcome.recipients))
         return outcome
 
-    # hooks for the registry (inside its transaction) ---------------------------------------
+    # the hook for the registry (inside its transaction) ------------------------------------
     def catch_up(self, registration: sqlite3.Row) -> int:
         """Someone joined (or was promoted) after announcements were sent: queue what they missed."""
         announcements = self.ledger.db.execute("SELECT * FROM announcements ORDER BY id").fetchall()
@@ -281,24 +270,10 @@ class Announcer:
         if updates and (registered or updates[-1]["include_waitlist"]) and calendar_invite.event_key(self.settings):
             latest = updates[-1]
             dedup, sequence = f"announcement:{latest['id']}:{person['id']}", latest["sequence"]
-            if person["generation"] > 1 and self.had_invitation(person["id"]):
+            if person["generation"] > 1 and calendar_invite.had_invitation(self.ledger, person["id"]):
                 # They cancelled after an invitation, so their calendar holds a CANCEL: outrank it.
                 dedup = f"{dedup}:{person['generation']}"
                 sequence = -1 if self._has(dedup) else calendar_invite.next_sequence(self.ledger)
             if sequence >= 0:
                 queued += self._queue_invite(person, dedup, sequence, hold, reply=True)
         return queued
-
-    def cancel_invite(self, registration: sqlite3.Row) -> Callable[[EmailMessage], None] | None:
-        """For a cancellation receipt: attach an ICS CANCEL if this person got an invitation."""
-        if not self.had_invitation(registration["id"]):
-            return None
-        ics = calendar_invite.build_ics(
-            self.settings,
-            uid=calendar_invite.event_uid(self.ledger, self.settings),
-            sequence=calendar_invite.next_sequence(self.ledger),
-            method="CANCEL",
-            attendee=registration["email"],
-            attendee_name=registration["name"],
-        )
-        return lambda msg: calendar_invite.attach(msg, ics, "CANCEL")

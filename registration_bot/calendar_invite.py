@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
@@ -146,6 +147,38 @@ def attach(msg: EmailMessage, ics: bytes, method: str) -> None:
     )
     if language and "Content-Language" not in msg:  # making it multipart moved the header into the text part
         msg["Content-Language"] = language
+
+
+# -- who holds an invitation -------------------------------------------------------------
+
+
+def had_invitation(ledger: Ledger, registration_id: int) -> bool:
+    """Whether this person got (or is getting) a calendar invitation."""
+    return (
+        ledger.db.execute(
+            "SELECT 1 FROM outbox WHERE registration_id = ? AND kind = 'event_update'"
+            " AND state NOT IN ('failed', 'held') LIMIT 1",
+            (registration_id,),
+        ).fetchone()
+        is not None
+    )
+
+
+def cancel_invite(
+    ledger: Ledger, settings: Settings, registration: sqlite3.Row
+) -> Callable[[EmailMessage], None] | None:
+    """For a cancellation receipt: attach an ICS CANCEL if this person got an invitation."""
+    if not had_invitation(ledger, registration["id"]):
+        return None
+    ics = build_ics(
+        settings,
+        uid=event_uid(ledger, settings),
+        sequence=next_sequence(ledger),
+        method="CANCEL",
+        attendee=registration["email"],
+        attendee_name=registration["name"],
+    )
+    return lambda msg: attach(msg, ics, "CANCEL")
 
 
 # -- the event changed: tell the organiser -----------------------------------------------

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from .mailbox import Mailbox, MailboxError
 from .oauth import describe
-from .outbox import SmtpAuthFailed, SmtpUnavailable, connect, quit_quietly
 from .settings import Settings
+from .smtp import SmtpAuthFailed, SmtpUnavailable, connect, quit_quietly
 
 
 def check_imap(settings: Settings) -> tuple[bool, str]:

@@ -6,6 +6,10 @@ refused, a server unreachable) or ``export`` could not write the workbook;
 the state file. A failure prints one line naming its cause on stderr. A
 workbook that ``poll`` cannot write now (open in Excel) is not a failure:
 it is written on a later cycle and ``status`` says so.
+
+This module holds the command line (every command and option) and the core
+commands; the organiser's commands are in cli_admin.py, the shared exit codes
+and openers in cli_common.py.
 """
 
 from __future__ import annotations
@@ -16,50 +20,20 @@ import sys
 from pathlib import Path
 
 from . import __version__, logs
-from .settings import ConfigError, Settings, load_settings
+from .cli_admin import cmd_announce, cmd_digest, cmd_erase, cmd_purge, cmd_remind
+from .cli_common import EXIT_FAILED, EXIT_OK, Fail, acquire_lock, open_ledger, settings_of
 
 log = logging.getLogger("registration_bot")
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_RUNNING = 0, 1, 2, 3
-
-
-class Fail(Exception):
-    """Stop with ``code`` and print the message as one line."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    try:
-        return load_settings(args.config)
-    except ConfigError as exc:
-        raise Fail(EXIT_CONFIG, "configuration error: " + "; ".join(str(exc).splitlines())) from None
-
-
-def _ledger(settings: Settings):
-    from .ledger import Ledger
-
-    return Ledger(settings.state.path)
-
-
-def _lock(settings: Settings):
-    from .service import AlreadyRunning, InstanceLock
-
-    try:
-        return InstanceLock(settings.state.path).acquire()
-    except AlreadyRunning as exc:
-        raise Fail(EXIT_RUNNING, str(exc)) from None
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
     from .mailbox import LoginFailed, MailboxError
     from .worker import Worker
 
-    settings = _settings(args)
-    lock = _lock(settings)
+    settings = settings_of(args)
+    lock = acquire_lock(settings)
     try:
-        with _ledger(settings) as ledger:
+        with open_ledger(settings) as ledger:
             worker = Worker(settings, ledger)
             try:
                 report = worker.cycle()
@@ -80,10 +54,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .service import Service
 
-    settings = _settings(args)
-    lock = _lock(settings)
+    settings = settings_of(args)
+    lock = acquire_lock(settings)
     try:
-        with _ledger(settings) as ledger:
+        with open_ledger(settings) as ledger:
             return Service(settings, ledger).run()
     finally:
         lock.release()
@@ -92,8 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .worker import Worker
 
-    settings = _settings(args)
-    with _ledger(settings) as ledger:
+    settings = settings_of(args)
+    with open_ledger(settings) as ledger:
         worker = Worker(settings, ledger)
         target = Path(args.output) if args.output else None
         result = worker.export_workbook(force=True, path=target)
@@ -107,10 +81,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .calendar_invite import pending_update
     from .status import as_json, as_text, collect, health
 
-    settings = _settings(args)
+    settings = settings_of(args)
     if not settings.state.path.exists():
         raise Fail(EXIT_FAILED, f"no state file at {settings.state.path}: the bot has not run yet")
-    with _ledger(settings) as ledger:
+    with open_ledger(settings) as ledger:
         info = collect(ledger)
         info["event_update"] = pending_update(ledger, settings)  # date or venue changed, nobody told yet
     problems = health(info, settings.schedule.poll_seconds)
@@ -132,168 +106,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_digest(args: argparse.Namespace) -> int:
-    from .digest import queue_digest
-    from .worker import Worker
-
-    settings = _settings(args)
-    if not settings.organiser.email:
-        raise Fail(EXIT_CONFIG, "configuration error: organiser.email: set it to send the digest")
-    lock = _lock(settings)
-    try:
-        with _ledger(settings) as ledger:
-            queued = queue_digest(ledger, settings)
-            result = Worker(settings, ledger).flush_outbox()
-    finally:
-        lock.release()
-    print(f"digest: {'queued' if queued else 'already sent today'}; sent {result.sent}")
-    return EXIT_OK
-
-
-def _announced(name: str, settings: Settings, worker, outcome, dry_run: bool) -> int:
-    """Print what an announcement queued (or would), then send it now unless ``run`` is running."""
-    from .service import AlreadyRunning, InstanceLock
-    from .textutil import one_line
-
-    if dry_run:
-        print(f"{name}: dry run, nothing queued: {len(outcome.recipients)} would get it, {outcome.already} have it")
-        for person in outcome.recipients:
-            who = one_line(person["name"], 80) or "-"
-            print(f"  {who} <{person['email']}> ({person['status']}, {person['language']})")
-        return EXIT_OK
-    print(f"{name}: queued for {len(outcome.recipients)} people; {outcome.already} already had it")
-    if outcome.held and outcome.recipients:
-        print(f"{name}: held, not sent (see status): {outcome.held}")
-        return EXIT_OK
-    try:
-        lock = InstanceLock(settings.state.path).acquire()
-    except AlreadyRunning:
-        print(f"{name}: the running service sends it")
-        return EXIT_OK
-    try:
-        result = worker.flush_outbox()
-    finally:
-        lock.release()
-    print(f"{name}: sent {result.sent}, retry {result.retry}, failed {result.failed}")
-    if result.paused or result.outage:
-        why = f"SMTP login failed: {result.paused}" if result.paused else f"SMTP unavailable: {result.outage}"
-        raise Fail(EXIT_FAILED, f"{why}; the mail stays queued for the next cycle")
-    return EXIT_OK
-
-
-def cmd_announce(args: argparse.Namespace) -> int:
-    from .announce import AnnounceError
-    from .worker import Worker
-
-    settings = _settings(args)
-    if args.event_update == bool(args.subject or args.body_file):
-        raise Fail(EXIT_CONFIG, "announce: give --subject and --body-file, or --event-update")
-    body = ""
-    if not args.event_update:
-        if not (args.subject and args.body_file):
-            raise Fail(EXIT_CONFIG, "announce: --subject and --body-file go together")
-        try:
-            body = Path(args.body_file).read_text("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise Fail(EXIT_CONFIG, f"announce: cannot read --body-file {args.body_file}: {exc}") from None
-    with _ledger(settings) as ledger:
-        worker = Worker(settings, ledger)
-        announcer = worker.recorder.registry.announcer
-        try:
-            if args.event_update:
-                outcome = announcer.event_update(include_waitlist=args.waitlist, dry_run=args.dry_run)
-            else:
-                outcome = announcer.announce(args.subject, body, include_waitlist=args.waitlist, dry_run=args.dry_run)
-        except AnnounceError as exc:
-            raise Fail(EXIT_CONFIG, f"announce: {exc}") from None
-        return _announced("announce", settings, worker, outcome, args.dry_run)
-
-
-def cmd_remind(args: argparse.Namespace) -> int:
-    from .announce import AnnounceError
-    from .worker import Worker
-
-    settings = _settings(args)
-    with _ledger(settings) as ledger:
-        worker = Worker(settings, ledger)
-        try:
-            outcome = worker.recorder.registry.announcer.remind(dry_run=args.dry_run)
-        except AnnounceError as exc:
-            raise Fail(EXIT_CONFIG, f"remind: {exc}") from None
-        return _announced("remind", settings, worker, outcome, args.dry_run)
-
-
-MAILBOX_NOTE = "The IMAP mailbox is not touched: the mail there is kept under your own archiving rules."
-
-
-def _settle_privacy(worker, name: str) -> None:
-    """After an erasure or a purge: compact the state, rewrite the workbook, delete its old versions."""
-    from .service import AlreadyRunning, InstanceLock
-
-    privacy = worker.recorder.privacy
-    try:
-        lock = InstanceLock(worker.settings.state.path).acquire()
-    except AlreadyRunning:
-        print(f"{name}: the running service rewrites the workbook and deletes its old versions on its next cycle")
-        return
-    try:
-        written = worker.export_workbook()
-        gone = privacy.settle_workbook()
-        privacy.scrub()
-    finally:
-        lock.release()
-    print(f"{name}: workbook {written}; {len(gone)} old version(s) deleted")
-    if written.startswith("not written"):
-        print(f"{name}: the old versions are deleted once the workbook is written (the next cycle)")
-
-
-def cmd_erase(args: argparse.Namespace) -> int:
-    from .worker import Worker
-
-    settings = _settings(args)
-    address = args.email.strip().lower()
-    if address.count("@") != 1 or any(c.isspace() for c in address) or address.startswith("@"):
-        raise Fail(EXIT_CONFIG, f"erase: {args.email!r} is not an email address")
-    with _ledger(settings) as ledger:
-        worker = Worker(settings, ledger)
-        with ledger.transaction():
-            erasure = worker.recorder.privacy.erase(address, why="erased by the organiser")
-        print(f"erase: {erasure.summary()}")
-        _settle_privacy(worker, "erase")
-    return EXIT_OK
-
-
-def cmd_purge(args: argparse.Namespace) -> int:
-    from . import retention
-    from .worker import Worker
-
-    settings = _settings(args)
-    when = retention.due_at(settings)
-    if when is None:
-        why = "[event] date is not set" if settings.event.date is None else "[privacy] retention_days_after_event is 0"
-        print(f"purge: nothing to do: {why}")
-        return EXIT_OK
-    due = retention.due(settings)
-    moment = when.astimezone(settings.event.zone).strftime("%Y-%m-%d %H:%M")
-    with _ledger(settings) as ledger:
-        if args.dry_run or not due:
-            plan = retention.plan(ledger, settings)
-            state = f"due since {moment}" if due else f"not due until {moment}"
-            print(f"purge: {state}; {'dry run, ' if args.dry_run else ''}nothing changed. It would remove:")
-            print("\n".join(plan.lines()) + "\n" + MAILBOX_NOTE)
-            return EXIT_OK
-        worker = Worker(settings, ledger)
-        plan = retention.purge(ledger, settings)
-        print(f"purge: due since {moment}; removed:\n" + "\n".join(plan.lines()))
-        _settle_privacy(worker, "purge")
-    print(MAILBOX_NOTE)
-    return EXIT_OK
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from .checks import run_checks
 
-    settings = _settings(args)
+    settings = settings_of(args)
     print(f"config: ok ({args.config})")
     ok = run_checks(settings, print)
     return EXIT_OK if ok else EXIT_FAILED

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from imapclient.exceptions import IMAPClientError
 
 from .mailbox import LoginFailed, Mailbox, MailboxError, MailboxUnavailable
-from .settings import ImapSettings
+from .sections import ImapSettings
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 1.0  # one idle_check waits this long, so a stop request is seen within a second

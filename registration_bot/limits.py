@@ -22,7 +22,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from .ledger import Ledger
-from .settings import LimitSettings
+from .sections import LimitSettings
 
 log = logging.getLogger(__name__)
 

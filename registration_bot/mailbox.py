@@ -27,7 +27,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from . import oauth
-from .settings import ImapSettings
+from .sections import ImapSettings
 
 log = logging.getLogger(__name__)
 FETCH_CHUNK = 200  # UIDs per FETCH/MOVE command: far below Dovecot's 64 KB line limit

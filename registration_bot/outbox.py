@@ -21,29 +21,19 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from . import oauth
 from .ledger import Ledger, now_iso
-from .mailbox import tls_context
-from .settings import SmtpSettings
+from .sections import SmtpSettings
+from .smtp import SmtpAuthFailed, SmtpUnavailable, connect, describe_error, is_auth_refusal, quit_quietly, reply_text
 from .textutil import without_addresses
 
 log = logging.getLogger(__name__)
 GIVE_UP_AFTER = timedelta(days=3)
 AUTH_PAUSE = timedelta(minutes=15)
-
-
-class SmtpUnavailable(Exception):
-    """The SMTP server cannot be reached right now."""
-
-
-class SmtpAuthFailed(Exception):
-    """The SMTP server refused our credentials."""
 
 
 @dataclass
@@ -65,63 +55,6 @@ def backoff(attempts: int, base: float = 60.0) -> timedelta:
     """base, 2 base, 4 base ... capped at 4 hours, with ±20 % jitter so retries do not stampede."""
     seconds = min(base * 2 ** max(0, attempts - 1), 4 * 3600)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
-
-
-def connect(settings: SmtpSettings) -> smtplib.SMTP:
-    """An SMTP connection, TLS verified, logged in when a username is set."""
-    helo = settings.from_address.rsplit("@", 1)[-1]  # avoid getfqdn(): a slow reverse DNS lookup
-    context = tls_context(settings.ca_file)
-    try:
-        if settings.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.host, settings.port, local_hostname=helo, timeout=settings.timeout_seconds, context=context
-            )
-        else:
-            smtp = smtplib.SMTP(settings.host, settings.port, local_hostname=helo, timeout=settings.timeout_seconds)
-        smtp.ehlo()
-        if settings.security == "starttls":
-            smtp.starttls(context=context)
-            smtp.ehlo()
-    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-        raise SmtpUnavailable(f"cannot connect to SMTP {settings.host}:{settings.port}: {_describe(exc)}") from None
-    if settings.username:
-        try:
-            if settings.auth == "password":
-                smtp.login(settings.username, settings.secret())
-            else:  # XOAUTH2 or OAUTHBEARER; a refused token is replaced once (oauth.py)
-                refused = smtplib.SMTPAuthenticationError
-                oauth.login_with_token(settings, lambda token: _bearer_auth(smtp, settings, token), refused)
-        except smtplib.SMTPAuthenticationError as exc:
-            quit_quietly(smtp)
-            how = "" if settings.auth == "password" else f" ({oauth.describe(settings)})"
-            raise SmtpAuthFailed(
-                f"SMTP login refused for {settings.username}{how}: {exc.smtp_code} {_text(exc.smtp_error)}"
-            ) from None
-        except oauth.TokenRefused as exc:
-            quit_quietly(smtp)
-            how = oauth.describe(settings)
-            raise SmtpAuthFailed(f"SMTP login refused for {settings.username} ({how}): {exc}") from None
-        except smtplib.SMTPNotSupportedError:
-            quit_quietly(smtp)
-            raise SmtpAuthFailed(f"SMTP {settings.host} offers no AUTH; check smtp.security and smtp.port") from None
-        except (OSError, smtplib.SMTPException, oauth.TokenUnavailable) as exc:
-            quit_quietly(smtp)
-            raise SmtpUnavailable(f"SMTP {settings.host} failed during login: {_describe(exc)}") from None
-    return smtp
-
-
-def _bearer_auth(smtp: smtplib.SMTP, settings: SmtpSettings, token: str) -> None:
-    """``AUTH XOAUTH2`` or ``AUTH OAUTHBEARER`` (RFC 7628) with the token in the initial response."""
-    if not smtp.has_extn("auth"):
-        raise smtplib.SMTPNotSupportedError("the server offers no AUTH")
-    user = settings.username
-    if settings.auth == "xoauth2":
-        blob = f"user={user}\x01auth=Bearer {token}\x01\x01"
-    else:
-        gs2 = "n,a=" + user.replace("=", "=3D").replace(",", "=2C") + ","
-        blob = f"{gs2}\x01host={settings.host}\x01port={settings.port}\x01auth=Bearer {token}\x01\x01"
-    # A refusing server first sends its JSON error as a challenge; an empty answer ends the exchange.
-    smtp.auth(settings.auth.upper(), lambda challenge=None: blob if challenge is None else "")
 
 
 class Outbox:
@@ -274,8 +207,8 @@ class Outbox:
             if code == 250:
                 code, reply = smtp.rcpt(row["recipient"])
             if code not in (250, 251):
-                if _is_auth_refusal(code, reply):
-                    raise SmtpAuthFailed(f"SMTP refused to send without authentication: {code} {_text(reply)}")
+                if is_auth_refusal(code, reply):
+                    raise SmtpAuthFailed(f"SMTP refused to send without authentication: {code} {reply_text(reply)}")
                 smtp.rset()
                 return self._reply_outcome(row, code, reply, ident)
             self._set(row["id"], "data")
@@ -284,12 +217,12 @@ class Outbox:
             code, reply = exc.smtp_code, exc.smtp_error
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             smtp.close()
-            log.warning("%s: connection lost (%s); will retry", ident, _describe(exc))
-            return self._retry_or_give_up(row, f"connection lost: {_describe(exc)}")
+            log.warning("%s: connection lost (%s); will retry", ident, describe_error(exc))
+            return self._retry_or_give_up(row, f"connection lost: {describe_error(exc)}")
         return self._reply_outcome(row, code, reply, ident)
 
     def _reply_outcome(self, row: dict, code: int, reply: bytes | str, ident: str) -> str:
-        text = f"{code} {_text(reply)}"
+        text = f"{code} {reply_text(reply)}"
         if code == 250:
             self._set(row["id"], "sent")
             log.info("%s: sent", ident, extra={"message_id": row["message_id"]})
@@ -300,24 +233,3 @@ class Outbox:
         self._set(row["id"], "failed", text)
         log.warning("%s: permanent failure %s; not retried", ident, without_addresses(text))
         return "failed"
-
-
-def _is_auth_refusal(code: int, reply: bytes | str) -> bool:
-    """530 "Authentication required" (or 5.7.0/5.7.8/5.7.9 before DATA) is our configuration, not the mail."""
-    text = _text(reply)
-    return code in (530, 534, 535, 538) or (code >= 500 and text.startswith(("5.7.0", "5.7.8", "5.7.9")))
-
-
-def _text(reply: bytes | str) -> str:
-    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)).replace("\n", " ")[:300]
-
-
-def _describe(exc: BaseException) -> str:
-    return (str(exc) or type(exc).__name__)[:300]
-
-
-def quit_quietly(smtp: smtplib.SMTP) -> None:
-    try:
-        smtp.quit()
-    except Exception:  # noqa: BLE001 - the connection may already be gone
-        smtp.close()

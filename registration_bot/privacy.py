@@ -17,16 +17,16 @@
   their mail without sender or subject.
 * **The receipt** (``erased``) is the one mail queued after the erasure, to
   the address in clear; once the outbox has sent it (or given up),
-  :meth:`Privacy.maintain` blanks it like the rest. That window normally ends
-  in the same cycle (it is sent, then blanked); while SMTP is down it lasts
-  until the mail goes or the outbox gives up (at most 3 days).
+  :func:`privacy_upkeep.maintain` blanks it like the rest. That window
+  normally ends in the same cycle (it is sent, then blanked); while SMTP is
+  down it lasts until the mail goes or the outbox gives up (at most 3 days).
 * **The workbook** is rebuilt from the state, so the next export drops them;
   the old versions in ``attendees.versions/`` are deleted once the workbook on
   disk no longer holds them (the next export keeps the old file as a version,
-  so they are deleted after it).
+  so they are deleted after it; :func:`privacy_upkeep.settle_workbook`).
 * **The file itself**: ``secure_delete`` is on, and once the workbook is
   rewritten the state file is vacuumed and its WAL truncated, so nothing
-  lingers in free pages or old WAL frames.
+  lingers in free pages or old WAL frames (:func:`privacy_upkeep.scrub`).
 * The IMAP mailbox is never touched: mail there follows the organiser's
   archiving rules. Retention purges are in :mod:`retention`.
 """
@@ -35,12 +35,9 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from . import retention
 from .compose import PLACEHOLDERS, Templates, build_message, event_values
 from .dataexport import stored_data
 from .decide import PrivacyFacts
@@ -242,66 +239,3 @@ class Privacy:
         log.info("erased one person's data (%d messages, %d mails)", result.messages, result.mails)
         log.debug("erased %s", address)
         return result
-
-    # after the commit, and once a cycle ------------------------------------------------
-    def scrub(self) -> None:
-        """Compact the state file so erased bytes leave free pages and the WAL; retried next cycle if busy.
-
-        Only once the workbook is rewritten: until then the bot's record of
-        what it wrote there (``meta``) still names them.
-        """
-        if not self.ledger.get_meta("privacy_scrub") or self.ledger.get_meta("privacy_versions_after"):
-            return
-        try:
-            self.ledger.db.execute("VACUUM")
-            busy = self.ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        except sqlite3.OperationalError as exc:
-            busy, problem = 1, str(exc)
-        else:
-            problem = "another process is reading the state file"
-        if busy:  # the erased rows are gone; their old bytes wait in the WAL until the next try
-            log.warning("could not compact the state file after an erasure (%s); will retry", problem)
-            return
-        with self.ledger.transaction():
-            self.ledger.set_meta("privacy_scrub", "")
-
-    def _blank_receipts(self) -> None:
-        """An ``erased`` receipt, once sent or given up, keeps neither payload nor address."""
-        rows = self.ledger.db.execute(
-            "SELECT id, recipient FROM outbox WHERE kind = 'erased' AND state NOT IN ('queued', 'retry', 'held',"
-            " 'sending', 'data') AND (length(payload) > 0 OR recipient LIKE '%@%')"
-        ).fetchall()
-        if not rows:
-            return
-        with self.ledger.transaction() as db:
-            for row in rows:
-                digest = self.ledger.address_hash(row["recipient"]) if "@" in row["recipient"] else row["recipient"]
-                db.execute(
-                    "UPDATE outbox SET payload = x'', last_error = '', recipient = ? WHERE id = ?", (digest, row["id"])
-                )
-            self.ledger.set_meta("privacy_scrub", "1")
-
-    def settle_workbook(self) -> list[str]:
-        """Delete the old workbook versions once the workbook on disk no longer holds erased people."""
-        after = self.ledger.get_meta("privacy_versions_after")
-        if not after or int(self.ledger.get_meta("workbook_version") or 0) < int(after):
-            return []
-        gone = retention.drop_versions(self.settings.workbook.path)
-        with self.ledger.transaction():
-            self.ledger.set_meta("privacy_versions_after", "")
-        if gone:
-            log.info("deleted %d old workbook version(s) after an erasure or purge", len(gone))
-        return gone
-
-    def maintain(self, export: Callable[[], str]) -> None:
-        """Once a cycle, after the workbook step: receipts, the retention purge when due, old versions."""
-        try:
-            self._blank_receipts()
-            if retention.due(self.settings) and retention.plan(self.ledger, self.settings).personal:
-                plan = retention.purge(self.ledger, self.settings)
-                log.info("retention purge: %s", plan.counts())
-                export()
-            self.settle_workbook()
-            self.scrub()
-        except Exception:  # noqa: BLE001 - retried next cycle; a bug here must not stop registrations
-            log.exception("privacy maintenance failed; will retry next cycle")

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Callable
 from email.message import EmailMessage
 
+from . import calendar_invite
 from .announce import Announcer
 from .compose import Templates, build_message, diet_words, event_values
 from .ledger import Ledger, now_iso
@@ -249,7 +250,8 @@ class Registry:
             message_row=message_row,
             in_reply_to=in_reply_to,
             extra=extra,
-            finish=self.announcer.cancel_invite(existing),  # an ICS CANCEL, if they got an invitation
+            # an ICS CANCEL, if they got an invitation
+            finish=calendar_invite.cancel_invite(self.ledger, self.settings, existing),
         )
         self.promote()
 

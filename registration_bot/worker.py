@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from . import privacy_upkeep
 from .alerts import Alerts
 from .calendar_invite import offer_update
 from .compose import Templates
@@ -196,7 +197,8 @@ class Worker:
             if not self.stop.is_set():
                 report.outbox = self.flush_outbox()
             report.workbook = self.export_workbook()
-            self.recorder.privacy.maintain(self.export_workbook)  # receipts, the retention purge, old versions
+            # receipts, the retention purge, old versions
+            privacy_upkeep.maintain(self.ledger, self.settings, self.export_workbook)
             if self.alerts.update(self._conditions(inbox_error, report)) and not self.stop.is_set():
                 self.flush_outbox()  # an alert should not wait for the next cycle
         except BaseException as exc:

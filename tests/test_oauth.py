@@ -27,14 +27,16 @@ from typing import Any
 import pytest
 from e2e_helpers import ADDRESS, base_config, config_text, one_line_error, run_cli, write_config
 
-from registration_bot import oauth
+from registration_bot import oauth, oauth_microsoft, oauth_providers
 from registration_bot.devservers import Dovecot, TlsFiles
-from registration_bot.devservers.oauth import BearerSmtpSink, JwtIssuer, TokenEndpoint, TokenRequest
+from registration_bot.devservers.oauth import BearerSmtpSink, JwtIssuer
+from registration_bot.devservers.tokenendpoint import TokenEndpoint, TokenRequest
 from registration_bot.ledger import Ledger, now_iso
 from registration_bot.mailbox import LoginFailed, Mailbox, MailboxUnavailable
 from registration_bot.oauth import TokenSource, TokenUnavailable
-from registration_bot.outbox import Outbox, SmtpAuthFailed, SmtpUnavailable, connect, quit_quietly
+from registration_bot.outbox import Outbox
 from registration_bot.settings import ConfigError, Settings, load_settings
+from registration_bot.smtp import SmtpAuthFailed, SmtpUnavailable, connect, quit_quietly
 
 USERS = {ADDRESS: "not-used-with-oauth"}
 GOOGLE_CLIENT = ("regbot-test.apps.googleusercontent.test", "g-client-secret-7c1e")
@@ -266,7 +268,7 @@ def test_login_with_token_gives_up_after_the_second_refusal(tmp_path: Path, toke
     ],
 )
 def test_token_command_output_forms(output: str, token: str, lifetime: Any) -> None:
-    got, life = oauth.parse_command_output(output)
+    got, life = oauth_providers.parse_command_output(output)
     assert got == token
     if lifetime == "far":
         assert life is not None and life > 10**8
@@ -276,13 +278,15 @@ def test_token_command_output_forms(output: str, token: str, lifetime: Any) -> N
 
 def test_a_failing_token_command_says_why_and_is_temporary(tmp_path: Path, token_command: TokenCommand) -> None:
     token_command.queue()  # nothing left: the script prints to stderr and exits 3
-    source = TokenSource(oauth.CommandProvider(token_command.command, timeout=10))
+    source = TokenSource(oauth_providers.CommandProvider(token_command.command, timeout=10))
     with pytest.raises(TokenUnavailable, match=r"exit status 3: no token left"):
         source.token()
 
 
 def test_a_hanging_token_command_times_out(tmp_path: Path) -> None:
-    provider = oauth.CommandProvider(shlex.join([sys.executable, "-c", "import time; time.sleep(30)"]), timeout=0.5)
+    provider = oauth_providers.CommandProvider(
+        shlex.join([sys.executable, "-c", "import time; time.sleep(30)"]), timeout=0.5
+    )
     started = time.monotonic()
     with pytest.raises(TokenUnavailable, match="did not finish within 0.5 s"):
         provider.fetch(False)
@@ -814,10 +818,10 @@ def test_certificate_thumbprint_is_the_sha1_of_the_der_certificate(app_certifica
     import ssl
 
     pem_file, cert_pem = app_certificate
-    key, cert = oauth.read_certificate(pem_file)
+    key, cert = oauth_microsoft.read_certificate(pem_file)
     assert "PRIVATE KEY" in key and cert.startswith("-----BEGIN CERTIFICATE-----")
     der = ssl.PEM_cert_to_DER_cert(cert_pem.decode())
-    assert oauth.certificate_thumbprint(cert) == hashlib.sha1(der).hexdigest().upper()  # noqa: S324
+    assert oauth_microsoft.certificate_thumbprint(cert) == hashlib.sha1(der).hexdigest().upper()  # noqa: S324
 
 
 # -- the command line --------------------------------------------------------------------

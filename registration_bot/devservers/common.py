@@ -1,13 +1,19 @@
-"""Helpers shared by the throwaway servers: loopback ports and test TLS files."""
+"""Helpers shared by the throwaway servers: loopback ports, test TLS files and base64url."""
 
 from __future__ import annotations
 
+import base64
 import socket
 import ssl
 from pathlib import Path
 from typing import NamedTuple
 
 HOST = "127.0.0.1"
+
+
+def _b64url(data: bytes) -> str:
+    """Base64url without padding, as JSON Web Tokens write every part."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def free_port() -> int:
