@@ -14,10 +14,14 @@ collapsed to one short line before they reach a header or a body.
 
 from __future__ import annotations
 
+import binascii
+import functools
 import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.charset import BASE64, Charset
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
@@ -183,6 +187,48 @@ def diet_words(categories: tuple[str, ...] | list[str], language: Language) -> s
     return ", ".join(names.get(c, c) for c in categories) or _NO_DIET[language]
 
 
+class PlainMail:
+    """A one-part text/plain mail as bytes: most of the bot's mail is exactly this.
+
+    Built directly from headers the code controls (ASCII, or encoded words made
+    by the standard library's ``Header``) and a quoted-printable body made by
+    ``binascii.b2a_qp``; the email package's generator re-parses and refolds
+    every header and costs more than everything else about a reply. Has the
+    two things the outbox needs: ``msg["Message-ID"]`` and ``as_bytes()``
+    with CRLF line ends (smtplib does not fix them in bytes).
+    """
+
+    def __init__(self, headers: list[tuple[str, str]], body: str) -> None:
+        self._headers = headers
+        self._body = body
+
+    def __getitem__(self, name: str) -> str | None:
+        return next((value for key, value in self._headers if key.lower() == name.lower()), None)
+
+    def as_bytes(self) -> bytes:
+        head = "".join(f"{key}: {value}\r\n" for key, value in self._headers)
+        body = binascii.b2a_qp(self._body.replace("\r\n", "\n").encode("utf-8"), istext=True)
+        return head.encode("ascii") + b"\r\n" + body.replace(b"\n", b"\r\n")
+
+
+# Base64 encoded words: the standard library's "shortest" choice measures the
+# quoted-printable length character by character, which costs more than the rest of a reply.
+_UTF8_B = Charset("utf-8")
+_UTF8_B.header_encoding = BASE64
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded(name: str, value: str) -> str:
+    """An ASCII header value: non-ASCII text as folded RFC 2047 encoded words (subjects repeat: cached)."""
+    if value.isascii():
+        return value
+    return Header(value, _UTF8_B, header_name=name).encode(linesep="\r\n")
+
+
+def _address(name: str, address: str) -> str:
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
 def build_message(
     settings: Settings,
     *,
@@ -194,25 +240,38 @@ def build_message(
     in_reply_to: str = "",
     auto_submitted: str = "auto-replied",
     attachments: tuple[tuple[str, bytes], ...] = (),
-) -> EmailMessage:
+    rich: bool = False,
+) -> PlainMail | EmailMessage:
     """One mail to one recipient, with the RFC 3834 headers and a Message-ID of our own.
 
     Replies are ``auto-replied``; alerts and digests, which answer nobody,
-    are ``auto-generated``. Attachments are (file name, bytes) pairs.
+    are ``auto-generated``. Attachments are (file name, bytes) pairs. With
+    attachments or ``rich`` the result is an ``EmailMessage`` that can be
+    extended (an invitation added); otherwise a fast one-part message.
     """
     ours = settings.smtp.from_address
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = formataddr((one_line(settings.smtp.from_name, 80), ours)) if settings.smtp.from_name else ours
-    msg["To"] = formataddr((one_line(recipient_name, 80), recipient)) if recipient_name else recipient
-    msg["Subject"] = one_line(subject, 200)
-    msg["Date"] = format_datetime(datetime.now().astimezone())
-    msg["Message-ID"] = make_msgid(domain=ours.rsplit("@", 1)[-1])
+    headers = [
+        ("From", _address(one_line(settings.smtp.from_name, 80), ours)),
+        ("To", _address(one_line(recipient_name, 80), recipient)),
+        ("Subject", one_line(subject, 200)),
+        ("Date", format_datetime(datetime.now().astimezone())),
+        ("Message-ID", make_msgid(domain=ours.rsplit("@", 1)[-1])),
+    ]
     if _MESSAGE_ID.match(in_reply_to):
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = in_reply_to
-    msg["Auto-Submitted"] = auto_submitted
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = ours
+        headers += [("In-Reply-To", in_reply_to), ("References", in_reply_to)]
+    headers += [("Auto-Submitted", auto_submitted), ("X-Auto-Response-Suppress", "All"), ("X-Loop", ours)]
+    if not (attachments or rich):
+        headers = [(key, _encoded(key, value)) for key, value in headers]
+        headers += [
+            ("MIME-Version", "1.0"),
+            ("Content-Type", 'text/plain; charset="utf-8"'),
+            ("Content-Transfer-Encoding", "quoted-printable"),
+            ("Content-Language", language),
+        ]
+        return PlainMail(headers, body)
+    msg = EmailMessage(policy=SMTP)
+    for key, value in headers:
+        msg[key] = value
     msg.set_content(body, charset="utf-8")
     for filename, data in attachments:
         maintype, _, subtype = (mimetypes.guess_type(filename)[0] or "application/octet-stream").partition("/")

@@ -130,7 +130,8 @@ class Ledger:
         row = self.db.execute("SELECT id, state FROM messages WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
         if row is None and message_id:
             row = self.db.execute(
-                "SELECT id, state FROM messages WHERE message_id = ? AND sender = ? LIMIT 1", (message_id, sender)
+                "SELECT id, state FROM messages WHERE message_id = ? AND message_id <> '' AND sender = ? LIMIT 1",
+                (message_id, sender),
             ).fetchone()
         return row
 

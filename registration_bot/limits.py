@@ -83,8 +83,8 @@ class Limits:
         domain = recipient.rsplit("@", 1)[-1]
         hour_ago = (now - timedelta(hours=1)).isoformat(timespec="seconds")
         to_domain = db.execute(
-            "SELECT COUNT(*) FROM outbox WHERE recipient LIKE ? ESCAPE '\\' AND created_at >= ? AND state <> 'held'",
-            ("%@" + domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"), hour_ago),
+            "SELECT COUNT(*) FROM outbox WHERE recipient_domain = ? AND created_at >= ? AND state <> 'held'",
+            (domain.lower(), hour_ago),
         ).fetchone()[0]
         if to_domain >= self.settings.replies_per_domain_per_hour:
             return f"reply cap: {to_domain} replies to @{domain} in an hour"

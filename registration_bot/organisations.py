@@ -78,22 +78,13 @@ def _org_in_text(text: str, person: str) -> str | None:
         return None  # ALL CAPS: capitals no longer mark names
     if person:
         # "Simon Ek, Kodkollektivet Öst", "Carlos Mendes, developer at Skånetrafiken", "Anna från DIGG".
-        inline = re.search(
-            r"(?i:" + re.escape(person) + r")(?:[ \t]*[,(–-][ \t]*(?:[\w -]{0,40}?[ \t](?:at|på|vid|hos)[ \t]+)?"
-            r"|[ \t]+(?:från|from|at|på|@)[ \t]+)" + _ORG_PHRASE,
-            text,
-        )
-        first = person.split()[0]
-        signed = re.search(
-            r"(?:^|\n|[.!?][ \t]+)[ \t]*(?i:"
-            + re.escape(first)
-            + r")[ \t]*,[ \t]*"
-            + _ORG_PHRASE
-            + r"[ \t]*[.!]?[ \t]*(?:$|\n)",
-            text,
-        )
-        for match in (inline, signed):
-            if match and classify_segment(match.group("org")) in ("org", "name", "weak_org"):
+        # Found with str.find and a precompiled tail: a regex per person would be compiled per message.
+        lowered = text.lower()
+        for match in (
+            *_after(text, lowered, person, _INLINE_TAIL),
+            *_after(text, lowered, person.split()[0], _SIGNED_TAIL, signed=True),
+        ):
+            if classify_segment(match.group("org")) in ("org", "name", "weak_org"):
                 return _outer(clean_org(match.group("org")))
     for pattern in (_ORG_IS, _ORG_CUE, _ORG_APPOSITIVE, _ORG_PAREN, _FROM_CUE):
         for match in pattern.finditer(text):
@@ -101,6 +92,33 @@ def _org_in_text(text: str, person: str) -> str | None:
             if org and fold(org) not in _PLACES and classify_segment(org) != "department":
                 return org
     return None
+
+
+_INLINE_TAIL = re.compile(
+    r"(?:[ \t]*[,(–-][ \t]*(?:[\w -]{0,40}?[ \t](?:at|på|vid|hos)[ \t]+)?|[ \t]+(?:från|from|at|på|@)[ \t]+)"
+    + _ORG_PHRASE
+)
+_SIGNED_TAIL = re.compile(r"[ \t]*,[ \t]*" + _ORG_PHRASE + r"[ \t]*[.!]?[ \t]*(?:$|\n)")
+_SIGNED_START = re.compile(r"(?:^|\n|[.!?][ \t]+)[ \t]*$")
+
+
+def _after(text: str, lowered: str, name: str, tail: re.Pattern[str], signed: bool = False) -> list[re.Match[str]]:
+    """Matches of ``tail`` right after each place ``name`` is written (any case).
+
+    ``signed``: the name must begin a line or a sentence ("... tack! Liam, Nordvind Tech").
+    """
+    found = []
+    needle = name.lower()
+    start = lowered.find(needle)
+    while start >= 0 and needle:
+        end = start + len(needle)
+        whole_word = (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum())
+        if whole_word and (not signed or _SIGNED_START.search(text, 0, start)):
+            match = tail.match(text, end)
+            if match:
+                found.append(match)
+        start = lowered.find(needle, end)
+    return found
 
 
 def _outer(org: str) -> str:

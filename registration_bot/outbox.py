@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from .smtp import SmtpAuthFailed, SmtpUnavailable, connect, describe_error, is_a
 from .textutil import without_addresses
 
 log = logging.getLogger(__name__)
+CLAIM_BATCH = 50  # rows claimed per commit
 GIVE_UP_AFTER = timedelta(days=3)
 AUTH_PAUSE = timedelta(minutes=15)
 
@@ -63,6 +65,7 @@ class Outbox:
     def __init__(self, ledger: Ledger, settings: SmtpSettings) -> None:
         self.ledger = ledger
         self.settings = settings
+        self._sent: int | None = None  # the row whose 250 is not yet written
 
     def recover(self) -> int:
         """Settle rows left mid-send by a crash; return how many became ``unknown``."""
@@ -83,21 +86,46 @@ class Outbox:
             "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'retry') AND next_attempt_at <= ?", (now_iso(),)
         ).fetchone()[0]
 
-    def _claim(self, after_id: int) -> dict | None:
-        """Claim the next due row after ``after_id``: one pass over the queue per flush, so a
-        row that just failed is not retried at once, however short its backoff."""
+    def _claim(self, after_id: int, limit: int = CLAIM_BATCH) -> list[dict]:
+        """Claim the next due rows after ``after_id`` in one commit: one pass over the queue
+        per flush, so a row that just failed is not retried at once, however short its backoff."""
         with self.ledger.transaction() as db:
-            row = db.execute(
+            rows = db.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?"
-                " WHERE id = (SELECT id FROM outbox WHERE state IN ('queued', 'retry') AND next_attempt_at <= ?"
-                " AND id > ? ORDER BY id LIMIT 1) RETURNING id, recipient, message_id, payload, attempts, created_at",
-                (now_iso(), now_iso(), after_id),
-            ).fetchone()
-        return dict(row) if row else None
+                # "+state": walk the primary key from after_id instead of sorting every due row.
+                " WHERE id IN (SELECT id FROM outbox WHERE +state IN ('queued', 'retry') AND next_attempt_at <= ?"
+                " AND id > ? ORDER BY id LIMIT ?) RETURNING id, recipient, message_id, payload, attempts, created_at",
+                (now_iso(), now_iso(), after_id, limit),
+            ).fetchall()
+        return sorted((dict(row) for row in rows), key=lambda row: row["id"])
+
+    def _release(self, rows: list[dict]) -> None:
+        """Rows claimed but not tried (a stop, a lost connection) go back to the queue as they were."""
+        with self.ledger.transaction() as db:
+            self._commit_sent(db)
+            db.executemany(
+                "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE id = ? AND state = 'sending'",
+                [(row["id"],) for row in rows],
+            )
+
+    def _commit_sent(self, db: sqlite3.Connection) -> None:
+        """Record the last 250 in the caller's transaction (one commit per mail, not two).
+
+        Until then the row is in ``data``: a crash in between makes it
+        ``unknown``, never a resend, so deferring the write keeps at most once.
+        """
+        if self._sent is not None:
+            now = now_iso()
+            db.execute(
+                "UPDATE outbox SET state = 'sent', last_error = '', updated_at = ?, sent_at = ? WHERE id = ?",
+                (now, now, self._sent),
+            )
+            self._sent = None
 
     def _set(self, row_id: int, state: str, error: str = "", *, retry_in: timedelta | None = None) -> None:
         now = datetime.now(UTC)
         with self.ledger.transaction() as db:
+            self._commit_sent(db)
             db.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, updated_at = ?, next_attempt_at = ?,"
                 " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
@@ -149,8 +177,15 @@ class Outbox:
                 for key in ("smtp_outage", "smtp_paused_until", "smtp_pause_reason"):
                     self.ledger.set_meta(key, "")
 
-    def flush(self, stop: threading.Event | None = None) -> FlushResult:
-        """Send every due row over one connection; stop early when ``stop`` is set."""
+    def flush(self, stop: threading.Event | None = None, budget: float | None = None) -> FlushResult:
+        """Send every due row over one connection; stop early when ``stop`` is set.
+
+        ``budget`` (seconds) bounds a flush in the service: at 30 mails a
+        minute a burst of sign-ups would otherwise keep the next cycle (and
+        new mail) waiting for as long as sending takes. What is left stays
+        queued for the next cycle.
+        """
+        deadline = None if budget is None else time.monotonic() + budget
         result = FlushResult()
         result.paused = self._paused()
         if result.paused or not self.due():
@@ -170,11 +205,14 @@ class Outbox:
         interval = 60.0 / self.settings.rate_per_minute
         last = 0.0
         after_id = 0
+        batch: list[dict] = []
         try:
-            while not (stop and stop.is_set()):
-                row = self._claim(after_id)
-                if row is None:
-                    break
+            while not (stop and stop.is_set()) and (deadline is None or time.monotonic() < deadline):
+                if not batch:
+                    batch = self._claim(after_id)
+                    if not batch:
+                        break
+                row = batch.pop(0)
                 after_id = row["id"]
                 wait = last + interval - time.monotonic()
                 if wait > 0:
@@ -184,10 +222,7 @@ class Outbox:
                     outcome = self._send_one(smtp, row)
                 except SmtpAuthFailed as exc:
                     # Not this mail's fault: put it back untouched and pause all sending.
-                    with self.ledger.transaction() as db:
-                        db.execute(
-                            "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE id = ?", (row["id"],)
-                        )
+                    batch.insert(0, row)
                     self._pause(str(exc))
                     result.paused = str(exc)
                     break
@@ -196,6 +231,7 @@ class Outbox:
                     result.outage = "connection dropped"
                     break
         finally:
+            self._release(batch)
             quit_quietly(smtp)
         return result
 
@@ -224,7 +260,7 @@ class Outbox:
     def _reply_outcome(self, row: dict, code: int, reply: bytes | str, ident: str) -> str:
         text = f"{code} {reply_text(reply)}"
         if code == 250:
-            self._set(row["id"], "sent")
+            self._sent = row["id"]  # written with the next row's commit, or when the flush ends
             log.info("%s: sent", ident, extra={"message_id": row["message_id"]})
             return "sent"
         if 400 <= code < 500:

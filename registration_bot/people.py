@@ -99,11 +99,12 @@ def _self_introduced(mail: InboundMail) -> str:
     firsts = {
         w for w in (mail.display_name.split()[:1] + name_from_address(mail.sender or "").split()[:1]) if len(w) > 1
     }
-    local = (mail.sender or "").split("@")[0]
-    for first in firsts:
-        match = re.search(
-            r"(?im)^[ \t]*(" + re.escape(first) + r")[ \t]+([a-zåäöéüø'-]{2,})(?=[ \t]*[,.(]|[ \t]*$)", mail.text
-        )
-        if match and (match.group(2).lower() in local.lower() or not local):
+    local = (mail.sender or "").split("@")[0].lower()
+    wanted = {first.lower() for first in firsts}
+    for match in _LINE_NAME.finditer(mail.text):
+        if match.group(1).lower() in wanted and (match.group(2).lower() in local or not local):
             return fix_case(f"{match.group(1)} {match.group(2)}")
     return ""
+
+
+_LINE_NAME = re.compile(r"(?im)^[ \t]*([^\W\d_][\w'-]*)[ \t]+([a-zåäöéüø'-]{2,})(?=[ \t]*[,.(]|[ \t]*$)")

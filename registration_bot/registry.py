@@ -63,7 +63,7 @@ class Registry:
                 "diet": diet_words(tuple(filter(None, registration["diet"].split(","))), language),
                 "organisation": one_line(registration["organisation"], 100),
                 "registration_id": f"R{registration['id']:04d}",
-                "waitlist_position": str(self.waitlist_position(registration["id"])),
+                "waitlist_position": str(self.waitlist_position(registration["id"])) if kind == "waitlist" else "",
                 "inviter": "",
                 "original_subject": "",
             }
@@ -78,6 +78,7 @@ class Registry:
             body=rendered.body,
             language=language,
             in_reply_to=in_reply_to,
+            rich=finish is not None,
         )
         if finish is not None:
             finish(msg)

@@ -125,4 +125,11 @@ MIGRATIONS: list[str] = [
         done_at TEXT
     );
     """,
+    """
+    ALTER TABLE outbox ADD COLUMN recipient_domain TEXT
+        GENERATED ALWAYS AS (lower(substr(recipient, instr(recipient, '@') + 1))) VIRTUAL;
+    CREATE INDEX outbox_domain ON outbox(recipient_domain, created_at);
+    CREATE INDEX outbox_kind ON outbox(kind, state);
+    CREATE INDEX messages_pending_move ON messages(folder, uidvalidity, uid) WHERE moved = 0;
+    """,
 ]

@@ -103,6 +103,8 @@ class Service:
         self.settings = settings
         self.stop = threading.Event()
         self.worker = Worker(settings, ledger, stop=self.stop)
+        # A cycle sends for at most one interval, so that new mail is never kept waiting by old mail.
+        self.worker.send_budget = float(settings.schedule.poll_seconds)
         self.scheduler = BlockingScheduler(timezone=settings.event.zone)
         self.wake = threading.Event()  # set by IDLE: mail arrived while a cycle ran
         self._login_failures = 0

@@ -98,6 +98,14 @@ def _load(ledger: Ledger, key: str) -> dict | None:
     return state
 
 
+STAT = "workbook_stat"  # size, mtime and inode of the file last found unchanged
+
+
+def _remember(ledger: Ledger, stamp: str) -> None:
+    with ledger.transaction():
+        ledger.set_meta(STAT, stamp)
+
+
 # reading back -----------------------------------------------------------------------------
 def apply_edits(ledger: Ledger, settings: Settings, registry: Registry) -> str:
     """Read the workbook back if the organiser saved it since the bot wrote it; apply and log the edits.
@@ -112,16 +120,23 @@ def apply_edits(ledger: Ledger, settings: Settings, registry: Registry) -> str:
     if program:
         return f"open in {program}"  # read when it is closed, right before the rebuild that restores it
     try:
+        data_stat = path.stat()
+        stamp = f"{data_stat.st_size}:{data_stat.st_mtime_ns}:{data_stat.st_ctime_ns}:{data_stat.st_ino}"
+        if stamp == ledger.get_meta(STAT):
+            return "unchanged"  # the same file as last cycle: not even read (the idle cycle stays cheap)
         data = path.read_bytes()
     except OSError as exc:
         return _unreadable(ledger, path.name, exc)
     digest = hashlib.sha256(data).hexdigest()
     if digest == ledger.get_meta(WRITTEN + SHA):
+        _remember(ledger, stamp)
         return "unchanged"
     if digest == ledger.get_meta(PENDING + SHA):
         confirm_written(ledger)  # the bot wrote it but stopped before noting so
+        _remember(ledger, stamp)
         return "unchanged"
     if digest == ledger.get_meta(READ):
+        _remember(ledger, stamp)
         return "already read"
     written, pending = _load(ledger, WRITTEN), _load(ledger, PENDING)
     if written is None:

@@ -65,6 +65,7 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.ledger = ledger
+        self.send_budget: float | None = None  # seconds of sending per cycle; the service sets one
         self.stop = stop or threading.Event()
         self.templates = Templates(settings.templates.dir)
         self.limits = Limits(ledger, settings.limits)
@@ -92,7 +93,7 @@ class Worker:
     # step 2: the outbox -----------------------------------------------------------
     def flush_outbox(self) -> FlushResult:
         self.outbox.recover()
-        return self.outbox.flush(self.stop)
+        return self.outbox.flush(self.stop, self.send_budget)
 
     # step 3: the workbook ----------------------------------------------------------
     def export_workbook(self, *, force: bool = False, path=None) -> str:
