@@ -222,3 +222,37 @@ def test_libreoffice_opens_the_workbook(tmp_path: Path) -> None:
     assert done.returncode == 0 and csv.exists(), done.stderr
     text = csv.read_text(encoding="utf-8", errors="replace")
     assert "Sara Holm" in text and "=1+1" in text  # the formula text stays text
+
+
+def test_a_crash_while_saving_leaves_the_old_file_whole(tmp_path: Path) -> None:
+    """kill -9 in the middle of writing the new version: the workbook on disk is the old one, intact."""
+    path = tmp_path / "attendees.xlsx"
+    write(path, [person(1, "Before")])
+    script = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from registration_bot.atomic import replace_atomically
+
+        def slow(handle):
+            handle.write(b"PK" + b"half a workbook" * 1000)
+            handle.flush()
+            print("writing", flush=True)
+            time.sleep(60)
+
+        replace_atomically(Path({str(path)!r}), slow, versions_kept=5)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+        assert list(tmp_path.glob(".attendees.xlsx.*.tmp")), "the new version is written beside the old one"
+        proc.kill()
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+    assert load_workbook(path).worksheets[0]["A2"].value == "Before"
+    # The next save works and replaces it; the leftover is removed once it is clearly stale.
+    write(path, [person(1, "After")])
+    assert load_workbook(path).worksheets[0]["A2"].value == "After"
