@@ -264,7 +264,8 @@ def test_a_colleague_named_with_an_address_gets_a_row_and_must_confirm(tmp_path:
             1,
             1,
             mail(
-                "Hej! Jag vill anmäla mig och min kollega Per Persson (per.persson@trafikverket.se).\n\nMvh\nAnna Svensson\n"
+                "Hej! Jag vill anmäla mig och min kollega Per Persson (per.persson@trafikverket.se).\n\n"
+                "Mvh\nAnna Svensson\n"
             ),
         )
         people = {r["email"]: r["status"] for r in ledger.registrations()}
