@@ -37,6 +37,7 @@ KINDS = (
     "confirmation",
     "cancellation",
     "guest_invitation",
+    "invited",
     "waitlist",
     "promoted",
     "closed",
@@ -65,6 +66,7 @@ PLACEHOLDERS = frozenset(
         "registration_id",
         "organiser",
         "inviter",
+        "invited",
         "original_subject",
         "waitlist_position",
     }

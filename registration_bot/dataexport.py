@@ -60,6 +60,7 @@ KINDS_SV = {
     "waitlist": "plats på väntelistan",
     "promoted": "plats från väntelistan",
     "closed": "anmälan stängd",
+    "invited": "kvitto på att du anmält någon annan",
     "event_update": "ändrat datum eller plats",
     "reminder": "påminnelse",
     "erase_confirm": "fråga om radering",

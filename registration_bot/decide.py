@@ -107,14 +107,37 @@ def decide(
     if ex is None:
         return Decision(action=Action.REVIEW, reason="could not read the message text", language=language)
     intent = ex.intent.value
+    active = existing is not None and existing.status in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
+    pending = existing is not None and existing.status is RegistrationStatus.PENDING
+    others_only = not ex.writer_coming.value and not active and not pending
+    # Signing only someone else up. The writer's own "I can't come" beside the
+    # other's "would like to come" makes the intent look mixed; it is not.
+    if others_only and (intent is Intent.SIGNUP or (ex.guests and intent is Intent.CANCEL)):
+        details = _details(mail, ex)
+        if closed:
+            return Decision(
+                action=Action.CLOSED, reason="registration has closed; told so", language=language, details=details
+            )
+        if not ex.guests:
+            return Decision(
+                action=Action.REVIEW,
+                reason=f"{ex.writer_coming.source}, but gives no address for them to confirm from",
+                language=language,
+                details=details,
+            )
+        return Decision(
+            action=Action.INVITE,
+            reason=f"{ex.writer_coming.source}; {len(ex.guests)} invited to confirm, the writer is not registered",
+            language=language,
+            details=details,
+            guests=ex.guests,
+        )
     if ex.intent.confidence < threshold:
         return Decision(
             action=Action.REVIEW,
             reason=f"unsure what the writer wants ({ex.intent.source}; guessed {intent.value})",
             language=language,
         )
-    active = existing is not None and existing.status in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
-    pending = existing is not None and existing.status is RegistrationStatus.PENDING
 
     if intent is Intent.ERASE:
         return Decision(
@@ -128,7 +151,8 @@ def decide(
         return Decision(action=Action.REVIEW, reason=f"question or other mail ({ex.intent.source})", language=language)
     if intent is Intent.CANCEL:
         if active or pending:
-            return Decision(action=Action.CANCEL, reason=ex.intent.source, language=language)
+            # "I can't come, but my colleague Per (per@x.se) will take my place": Per is invited.
+            return Decision(action=Action.CANCEL, reason=ex.intent.source, language=language, guests=ex.guests)
         if existing is not None:
             return Decision(action=Action.CANCEL, reason="already cancelled; no second receipt", language=language)
         return Decision(

@@ -13,6 +13,7 @@ import re
 from .diet import diet
 from .headers import ascii_address
 from .intent import classify_intent
+from .lexicon import either, en, sv
 from .models import Extraction, Found, Guest, InboundMail, Language
 from .names import fix_case, is_name_like, name_from_address
 from .organisations import organisation
@@ -20,79 +21,48 @@ from .people import name
 from .signature import Signature, signature_lines
 from .textutil import fold
 
-_NUMBERS = {
-    "en": 1,
-    "ett": 1,
-    "one": 1,
-    "a": 1,
-    "två": 2,
-    "two": 2,
-    "tre": 3,
-    "three": 3,
-    "fyra": 4,
-    "four": 4,
-    "fem": 5,
-    "five": 5,
-    "sex": 6,
-    "six": 6,
-    "sju": 7,
-    "seven": 7,
-    "åtta": 8,
-    "eight": 8,
-    "nio": 9,
-    "nine": 9,
-    "tio": 10,
-    "ten": 10,
-    "par": 2,
-    "couple": 2,
-    "pair": 2,
-}
-_NUM = r"(\d{1,2}|en|ett|one|a|två|two|tre|three|fyra|four|fem|five|sex|six|sju|seven|åtta|eight|nio|nine|tio|ten)"
-_COMPANION = (
-    r"(?:kollega|kollegor|kollegorna|kolleger|arbetskamrat(?:er)?|vän|vänner|kompis(?:ar)?|partner|sambo|fru|man|make|"
-    r"maka|chef|medarbetare|praktikant|person(?:er)?|gäst(?:er)?|colleagues?|friends?|partner|guests?|coworkers?|"
-    r"co-workers?|teammates?|wife|husband|boss|manager|people|persons?|others?)"
-)
+_NUMBERS = {**sv.NUMBER_WORDS, **en.NUMBER_WORDS}
+_NUM = rf"(\d{{1,2}}|{'|'.join(_NUMBERS)})"
+_COMPANION = either(sv.COMPANIONS, en.COMPANIONS)
 _SEATS_TOTAL = [
+    re.compile(rf"\b{either(sv.SEAT_LABELS, en.SEAT_LABELS)}\s*:\s*{_NUM}\b"),
     re.compile(
-        r"\b(?:antal(?: personer| platser| deltagare)?|platser|personer|deltagare|number of (?:people|attendees|seats|guests|participants)|seats|attendees|people|party size)\s*:\s*"
-        + _NUM
-        + r"\b"
+        rf"\b{either(sv.WE, en.WE)}(?:'ll| {either(sv.WE_VERBS, en.WE_VERBS)})?(?: {either(sv.SEAT_FILLERS, en.SEAT_FILLERS)})* "
+        rf"{_NUM}\b(?! {either(sv.DURATIONS, en.DURATIONS)})"
     ),
+    re.compile(rf"\b{either(sv.MAKE_IT, en.MAKE_IT)} {_NUM}\b"),
     re.compile(
-        r"\b(?:vi|we)(?:'ll| will| are| blir| är| kommer| would| should)?(?: nog| totalt| sammanlagt| i alla fall| just nu| now| actually| be| alltså| då)* "
-        + _NUM
-        + r"\b(?! (?:dagar|days|veckor|timmar|hours|weeks|år|years))"
+        rf"\b{_NUM} {either(sv.INSTEAD_OF, en.INSTEAD_OF)} "
+        rf"(?:\d{{1,2}}|{'|'.join((*sv.SMALL_NUMBER_WORDS, *en.SMALL_NUMBER_WORDS))})\b"
     ),
-    re.compile(r"\b(?:make (?:it|that)|gör det till|ändra till|change (?:it|that) to) " + _NUM + r"\b"),
-    re.compile(r"\b" + _NUM + r" (?:instead of|istället för|i stället för) (?:\d{1,2}|en|ett|one|two|två|tre|three)\b"),
-    re.compile(r"\b(?:party of|a team of|team of|a group of|ett gäng på|en grupp på|ett team på) " + _NUM + r"\b"),
+    re.compile(rf"\b{either(sv.GROUP_OF, en.GROUP_OF)} {_NUM}\b"),
+    re.compile(rf"\b{_NUM} {either(sv.HEADCOUNT_UNITS, en.HEADCOUNT_UNITS)}\b"),
+    re.compile(rf"\b{either(sv.SEATS_FOR, en.SEATS_FOR)} {_NUM}\b"),
     re.compile(
-        r"\b" + _NUM + r" (?:personer|pers|st|stycken|deltagare|people|persons|attendees|participants|platser|seats)\b"
+        rf"\b{either(sv.WE)} {either(sv.WE_ARRIVE, en.WE_ARRIVE)} {_NUM} {either(sv.ARRIVE_UNITS, en.ARRIVE_UNITS)}\b"
     ),
-    re.compile(r"\b(?:plats(?:er)? för|seats? for|tickets? for|boka) " + _NUM + r"\b"),
-    re.compile(r"\bvi (?:kommer|blir) " + _NUM + r" (?:från|st|stycken)\b"),
-    re.compile(r"\b" + _NUM + r" (?:in total|totalt|sammanlagt|i allt|all together|altogether)\b"),
+    re.compile(rf"\b{_NUM} {either(sv.IN_TOTAL, en.IN_TOTAL)}\b"),
 ]
 # A companion who only "pointed me to the meetup" is not coming along.
-_NOT_COMING = r"(?! (?:pointed|told|recommended|sent|forwarded|tipsade|skickade|berättade|vidarebefordrade|tipped|mentioned|tipsat))"
+_NOT_COMING = rf"(?! {either(sv.NOT_COMING, en.NOT_COMING)})"
+_PLUS_SIGN = (r"\+",)
+_I_AND = rf"\b{either(sv.I_AND, en.I_AND)} {either(sv.AND, en.AND, _PLUS_SIGN)}"
 _SEATS_PLUS = [
     re.compile(r"(?<![\w+])\+\s?(\d)\b"),
-    re.compile(r"\bplus (?:en|ett|one)\b()"),
-    re.compile(r"\b(?:me|jag|mig|up) plus " + _NUM + r"\b"),
-    re.compile(r"\b(?:jag|me|i|myself) (?:och|and|plus|\+|samt) " + _NUM + r" " + _COMPANION),
+    re.compile(rf"\bplus {either(sv.ONE, en.ONE)}\b()"),
+    re.compile(rf"\b{either(sv.ME_PLUS, en.ME_PLUS)} plus {_NUM}\b"),
+    re.compile(rf"{_I_AND} {_NUM} {_COMPANION}"),
+    re.compile(rf"{_I_AND} {either(sv.MY_AFTER_AND, en.MY_AFTER_AND)}(?: \w+)? {_COMPANION}()"),
+    re.compile(rf"\b{either(sv.BRING, en.BRING)} (?:mig )?{_NUM} {_COMPANION}"),
+    re.compile(rf"\b{either(sv.BRING_MY, en.BRING_MY)} (?:mig )?{either(sv.MY, en.MY)}(?: \w+)? {_COMPANION}()"),
     re.compile(
-        r"\b(?:jag|me|i|myself) (?:och|and|plus|\+|samt) (?:min|mina|my|our|vår)(?: \w+)? " + _COMPANION + r"()"
+        rf"\b{either(sv.AND, sv.WITH, en.AND, en.WITH)} {either(sv.MY_WITH, en.MY_WITH)} (?:\w+ )?{_COMPANION}\b()"
+        + _NOT_COMING
     ),
-    re.compile(r"\b(?:tar med|tar jag med|bring(?:ing)?|ta med|med mig) (?:mig )?" + _NUM + r" " + _COMPANION),
-    re.compile(
-        r"\b(?:tar med|tar jag med|tar vi med|bring(?:ing)?|ta med|will bring|'ll bring) (?:mig )?(?:min|my|our|vår)(?: \w+)? "
-        + _COMPANION
-        + r"()"
-    ),
-    re.compile(r"\b(?:och|and|plus|with|samt|med) (?:min|mitt|mina|my) (?:\w+ )?" + _COMPANION + r"\b()" + _NOT_COMING),
-    re.compile(r"\b(?:och|and|plus|samt) " + _NUM + r" (?:\w+ )?" + _COMPANION + r"\b" + _NOT_COMING),
+    re.compile(rf"\b{either(sv.AND, en.AND)} {_NUM} (?:\w+ )?{_COMPANION}\b{_NOT_COMING}"),
 ]
+# Companions in the plural with no number: how many is unclear.
+_PLURAL = re.compile(either(sv.PLURAL_COMPANIONS, en.PLURAL_COMPANIONS))
 
 
 def _number(token: str) -> int | None:
@@ -115,9 +85,7 @@ def seats(text: str) -> Found[int | None]:
             if any(match.start() < end and start < match.end() for start, end in taken) or match.group() in phrases:
                 continue
             count = _number(match.group(1)) if match.group(1) else 1
-            if match.group(1) == "" and re.search(
-                r"kollegor|kolleger|colleagues|friends|vänner|guests|gäster|coworkers|people", match.group()
-            ):
+            if match.group(1) == "" and _PLURAL.search(match.group()):
                 unclear = True
             if count and 1 <= count <= 20:
                 extra += count
@@ -133,14 +101,12 @@ def seats(text: str) -> Found[int | None]:
 _ADDRESS_IN_TEXT = re.compile(r"(?:mailto:)?(?P<addr>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
 _NAME_BEFORE = re.compile(
     r"(?P<name>[A-ZÅÄÖÉÜ][\w'’-]+(?:[ \t]+(?:von |af |de |van )?[A-ZÅÄÖÉÜ][\w'’-]+){0,3})"
-    r"(?P<me>[ \t]*\((?:jag|me|i|mig själv|myself)\))?[ \t]*[,:(<\[–-]?[ \t]*$"
+    rf"(?P<me>[ \t]*\({either(sv.MYSELF, en.MYSELF)}\))?[ \t]*[,:(<\[–-]?[ \t]*$"
 )
 _NAME_AFTER = re.compile(r"^[ \t]*[)>\]]?[ \t]*\((?P<name>[^()@\n]{2,60})\)")
-_GUEST_CONTEXT = re.compile(
-    r"kolleg|colleague|också|även|\bsamt\b|\boch\b|\band\b|\balso\b|följande|following|anmäla|register|sign up|"
-    r"coworker|medarbetare|chef|boss|\boss\b|\bus\b|\bteam\b",
-    re.I,
-)
+_GUEST_CONTEXT = re.compile(either(sv.GUEST_CONTEXT, en.GUEST_CONTEXT), re.I)
+# "Min kollega Per Persson": the words before a guest's name that are not part of it.
+_LEAD_WORD = re.compile(rf"^{either(sv.GUEST_LEAD_WORDS, en.GUEST_LEAD_WORDS)}\s+")
 
 
 def guests(mail: InboundMail, ours: set[str], writer: str = "") -> tuple[Guest, ...]:
@@ -161,7 +127,7 @@ def guests(mail: InboundMail, ours: set[str], writer: str = "") -> tuple[Guest, 
         before = _NAME_BEFORE.search(mail.text[line_start : match.start()])
         after = _NAME_AFTER.match(mail.text[match.end() : match.end() + 80])
         person = (before.group("name") if before else "") or (after.group("name").strip() if after else "")
-        person = re.sub(r"^(?:Min|My|Our|Vår|Och|And|Kollega|Kollegan|Colleague)\s+", "", person)
+        person = _LEAD_WORD.sub("", person)
         if (before and before.group("me")) or (person and writer and fold(person) == fold(writer)):
             continue  # the writer's own other address
         if not is_name_like(person, 4):
@@ -170,6 +136,34 @@ def guests(mail: InboundMail, ours: set[str], writer: str = "") -> tuple[Guest, 
             continue
         found.append(Guest(name=fix_case(person) if person else name_from_address(addr) or addr, email=addr))
     return tuple(found)
+
+
+_ON_BEHALF = re.compile(either(sv.ON_BEHALF, en.ON_BEHALF))
+_SELF_INCLUDED = re.compile(either(sv.SELF_INCLUDED, en.SELF_INCLUDED))
+_REGISTER_VERB = r"\b(?:anmäl\w*|registrera\w*|register\w*|sign(?:ing)? up|book\w*|boka\w*) (?:härmed |hereby )?"
+
+
+def writer_coming(text: str, extra: tuple[Guest, ...]) -> Found[bool]:
+    """Whether the writer signs themselves up, or only someone else ("Jag anmäler min kollega ...").
+
+    Only an explicit phrase of signing someone else up ("anmäla min kollega",
+    "on her behalf", "I can't come myself", or a guest's name straight after
+    "anmäler") counts, and only when nothing says the writer comes too ("mig
+    och min kollega", "we'll be two", "(jag)" beside their name). A forwarded
+    invitation with "Räkna med mig" signs up the forwarder.
+    """
+    folded = fold(text)
+    said = _ON_BEHALF.search(folded)
+    if said is None:
+        for guest in extra:
+            said = re.search(_REGISTER_VERB + re.escape(fold(guest.name)) + r"\b", folded)
+            if said:
+                break
+    if said is None:
+        return Found(value=True, source="the writer signs up")
+    if own := _SELF_INCLUDED.search(folded):
+        return Found(value=True, confidence=0.9, source=f"the writer comes too: {own.group()!r}")
+    return Found(value=False, confidence=0.9, source=f"signs up someone else: {said.group()!r}")
 
 
 def extract(mail: InboundMail, default_language: Language, ours: set[str] | frozenset[str] = frozenset()) -> Extraction:
@@ -196,4 +190,5 @@ def extract(mail: InboundMail, default_language: Language, ours: set[str] | froz
         diet=diet_found,
         diet_text=diet_words,
         guests=extra,
+        writer_coming=writer_coming(mail.text, extra),
     )

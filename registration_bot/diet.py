@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import either, en, sv
 from .models import Found, Guest
 from .textutil import fold, one_line
 
@@ -27,62 +28,31 @@ CATEGORIES = (
     "other",
 )
 DIETS: dict[str, re.Pattern[str]] = {
-    "vegan": re.compile(r"\bvegan|växtbaserad|plant[- ]based"),
-    "vegetarian": re.compile(
-        r"vegetari|\bvego\b|\bveggie|lakto[- ]?ovo|ovo[- ]?lakto|\bveg\b|"
-        r"(?:äter|eat) (?:inte|inget|no|not|don't eat|ej) kött|\bno meat\b|köttfri|meat[- ]free"
-    ),
-    "gluten_free": re.compile(r"gluten|celiaki|celiac|coeliac"),
-    "lactose_free": re.compile(r"laktos|lactose|mjölkfri|dairy[- ]free|no dairy|mjölkprotein|utan mjölk|mjölkallergi"),
-    "nut_allergy": re.compile(
-        r"nötter|nötallergi|nut allerg|\bnuts\b|peanut|jordnöt|tree nut|hasselnöt|mandel|"
-        r"allergic to nuts|allergisk mot nöt"
-    ),
-    "halal": re.compile(r"\bhalal"),
-    "kosher": re.compile(r"\bkosher|\bkoscher"),
-    "pescetarian": re.compile(r"pesc[ae]tari"),
+    category: re.compile(either(sv.DIET_WORDS[category], en.DIET_WORDS[category])) for category in sv.DIET_WORDS
 }
-_FOODS = (
-    r"fläsk\w*|griskött|pork|svamp\w*|mushrooms?|lök|onions?|tomat\w*|tomato\w*|skaldjur|shellfish|fisk|fish|"
-    r"ägg|eggs?|soja|soy|sesam\w*|selleri|celery|citrus|jordgubb\w*|strawberr\w*|kiwi|alkohol|alcohol|senap|"
-    r"mustard|lupin|räkor|shrimps?|paprika|koriander|coriander|socker|sugar|nötkött|beef|lamm|lamb|kyckling|chicken"
-)
+_FOODS = either(sv.FOODS, en.FOODS)
+_FOOD = re.compile(rf"\b{_FOODS}\b")
+# An allergy of no category of its own, or a food avoided: "tål inte selleri", "no mushrooms".
 _OTHER = re.compile(
-    r"allergi|allergisk|allergic|allergy|allergies|intoleran|överkänslig|fodmap|diabet|"
-    r"(?:äter inte|inte äta|don't eat|do not eat|cannot eat|can't eat|kan inte äta|tål inte|tål ej|"
-    r"can't tolerate|cannot tolerate|kan inte tåla|reagerar på|\bno\b|\butan\b|\bwithout\b|"
-    r"undviker|avoid|inget|ingen|inga) (?:\w+ ){0,2}?(?:" + _FOODS + r")\b"
+    rf"{either(sv.ALLERGY_WORDS, en.ALLERGY_WORDS)}|{either(sv.AVOID, en.AVOID)} (?:\w+ ){{0,2}}?{_FOODS}\b"
 )
-_NONE = re.compile(
-    r"ingen specialkost|inga specialkost|ingen särskild kost|inga (?:särskilda )?(?:kost|mat)(?:önskemål|krav|preferenser)|"
-    r"äter allt|(?:har )?inga allergier|ingen allergi|(?:ingen|none) (?:av oss|of us) (?:har|has|have) (?:några |any )?(?:allergier|allergies|specialkost|dietary)|"
-    r"no (?:special )?diet|no dietary|no food (?:requirements|preferences)|no allergies|nothing special|"
-    r"eat (?:anything|everything)|inga (?:mat|kost)?önskemål|ingen specialmat|inga specialkostönskemål|"
-    r"inga matpreferenser|no (?:food )?preferences|no restrictions|no requirements|not picky|allätare"
-)
-_LABEL = re.compile(
-    r"^\s*(?:specialkost|kost|allergier|matpreferens(?:er)?|dietary(?: requirements| needs| restrictions)?|diet|"
-    r"food|allergies|mat)\s*:\s*(.*)$",
-    re.I | re.M,
-)
-_LABEL_NONE = re.compile(r"^(?:nej|ingen|inga|none|no|n/a|na|-|–|nope|nothing|inget|nej tack|no thanks|0)\.?$")
-_NO_LONGER = re.compile(
-    r"(?:inte längre|no longer|i stället för|istället för|instead of|inte|not) (?:\w+ ){0,1}?(vegan\w*|vegetari\w*)"
-)
-_NOT_NEEDED = re.compile(
-    r"not an allergy|inte (?:en )?allergi|just a preference|bara (?:en )?preferens|no need to plan|"
-    r"behöver inte (?:ta hänsyn|planera)|inget ni behöver"
-)
-_CLAUSE = re.compile(r"(?<=[.!?;\n])\s*|,\s+|\s+(?:men|but|medan|while|och|and)\s+")
-
-
+_NONE = re.compile(either(sv.NO_DIET, en.NO_DIET))
+_LABEL = re.compile(rf"^\s*{either(sv.DIET_LABELS, en.DIET_LABELS)}\s*:\s*(.*)$", re.I | re.M)
+_LABEL_NONE = re.compile(rf"^{either(sv.NO_DIET_ANSWERS, en.NO_DIET_ANSWERS, ('-', '–', '0'))}\.?$")
+_NO_LONGER = re.compile(rf"{either(sv.NO_LONGER, en.NO_LONGER)} (?:\w+ ){{0,1}}?(vegan\w*|vegetari\w*)")
+_NOT_NEEDED = re.compile(either(sv.NOT_NEEDED, en.NOT_NEEDED))
+_CLAUSE = re.compile(rf"(?<=[.!?;\n])\s*|,\s+|\s+{either(sv.CLAUSE_JOINERS, sv.WHILE, en.CLAUSE_JOINERS, en.WHILE)}\s+")
+# A named allergy, cut out before looking for other foods ("laktosintolerant", "allergic to peanuts").
 _SPECIFIC = re.compile(
-    r"(?:allergisk mot |allergic to |intolerant (?:to|mot) )?\w*(?:gluten|celiaki|celiac|coeliac|laktos|lactose|"
-    r"mjölk|dairy|nöt|nut|peanut|mandel)\w*(?:[ -](?:intolerant|intolerance|allergy|allergi|allergisk|free|fri))?"
+    rf"(?:{either(sv.ALLERGY_PREFIXES, en.ALLERGY_PREFIXES)} )?\w*{either(sv.ALLERGENS, en.ALLERGENS)}\w*"
+    rf"(?:[ -]{either(sv.ALLERGY_SUFFIXES, en.ALLERGY_SUFFIXES)})?"
 )
-_FISH = re.compile(r"\b(?:fisk|fish)\b")
-_MEATLESS = re.compile(r"vegetari|kött|meat")
-_NOT_FISH = re.compile(r"allergi|allergic|no fish|ingen fisk|inte fisk|utan fisk|not fish")
+_NO_ALLERGY = re.compile(rf"\b{either(sv.NONE_WORDS, en.NONE_WORDS)}\b[^.]*allergi")
+_FISH = re.compile(rf"\b{either(sv.FISH, en.FISH)}\b")
+_MEATLESS = re.compile(either(sv.MEATLESS, en.MEATLESS))
+_NOT_FISH = re.compile(either(sv.NOT_FISH, en.NOT_FISH))
+_ME = re.compile(rf"\b{either(sv.ME, en.ME)}\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _categories(clause: str) -> set[str]:
@@ -90,11 +60,9 @@ def _categories(clause: str) -> set[str]:
     for match in _NO_LONGER.finditer(clause):
         found.discard("vegan" if match.group(1).startswith("vegan") else "vegetarian")
     leftover = _SPECIFIC.sub("", clause)
-    if found & {"nut_allergy", "gluten_free", "lactose_free"} and not re.search(r"\b(?:" + _FOODS + r")\b", leftover):
+    if found & {"nut_allergy", "gluten_free", "lactose_free"} and not _FOOD.search(leftover):
         leftover = ""  # "Allergies: peanuts and tree nuts." names its allergy already
-    if _OTHER.search(leftover) and not re.search(
-        r"\b(?:ingen|inga|no|none|inte några|not any)\b[^.]*allergi", leftover
-    ):
+    if _OTHER.search(leftover) and not _NO_ALLERGY.search(leftover):
         if not (_FISH.search(leftover) and not _NOT_FISH.search(leftover)):
             found.add("other")
     if "vegan" in found:
@@ -119,7 +87,7 @@ def diet(text: str, guests: tuple[Guest, ...] = ()) -> tuple[Found[tuple[str, ..
     found: set[str] = set()
     said_none = False
     words: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+    for sentence in _SENTENCE.split(text):
         if any(a in sentence.lower() for a in addresses):
             continue  # "- Mikael Dahl, mikael.dahl@x.se – vegetarian": the guest's own row
         if _NOT_NEEDED.search(fold(sentence)):
@@ -131,7 +99,7 @@ def diet(text: str, guests: tuple[Guest, ...] = ()) -> tuple[Found[tuple[str, ..
             if not folded:
                 continue
             subject = folded.split()[0] if folded.split() else ""
-            if subject in others and not re.search(r"\b(?:jag|i|me|mig|vi|we)\b", folded):
+            if subject in others and not _ME.search(folded):
                 continue  # about a guest who has a row of their own
             if _NONE.search(folded):
                 said_none = True

@@ -10,24 +10,11 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import en, sv
 from .models import Language
 
-_SV = frozenset(
-    """
-    och att det är jag vi du ni med för på som av till inte har kan vill en ett den de mig mina min mitt
-    oss er hej hejsan tack gärna kommer komma anmäla anmäler anmälan avanmäla avanmäler också men om så
-    blir bli vara hälsningar mvh vänlig hälsning kollega kollegor från när var finns något någon eller
-    räkna nej ja tyvärr dag datum ska skulle måste gå går bara även eftersom här där lite mycket
-    """.split()
-)
-_EN = frozenset(
-    """
-    the and to of is are i'm i'd i'll i've we you my me our your for on in with at be will would like please sign up
-    attend attending count hi hello thanks thank regards best dear can cannot can't could not this that
-    there it am have has from by colleague colleagues come coming register registration cancel sorry
-    unfortunately what when where any also but if so just an a
-    """.split()
-)
+_SV = sv.FUNCTION_WORDS
+_EN = en.FUNCTION_WORDS
 _WORD = re.compile(r"[^\W\d_]+(?:'[a-z]+)?", re.UNICODE)
 
 

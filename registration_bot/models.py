@@ -124,6 +124,8 @@ class Extraction(Frozen):
     diet: Found[tuple[str, ...]]
     diet_text: str = ""
     guests: tuple[Guest, ...] = ()
+    # False when the writer only signs someone else up ("Jag anmäler min kollega ...").
+    writer_coming: Found[bool] = Found(value=True, source="the writer signs up")
 
     def low_confidence(self, threshold: float) -> list[str]:
         """The names of the fields this extraction is unsure of."""
@@ -158,6 +160,7 @@ class Action(StrEnum):
     ERASE_REQUEST = "erase_request"  # ask the writer to confirm the erasure by replying
     ERASE = "erase"  # a confirmed erasure: the person's data goes, a salted hash stays
     DATA_EXPORT = "data_export"  # send the writer what is stored about them
+    INVITE = "invite"  # the writer signs only others up: they are invited to confirm, the writer gets a receipt
 
 
 class Decision(Frozen):
@@ -173,6 +176,7 @@ class Decision(Frozen):
     def state(self) -> MessageState:
         return {
             Action.REGISTER: MessageState.REGISTERED,
+            Action.INVITE: MessageState.REGISTERED,
             Action.UPDATE: MessageState.UPDATED,
             Action.CANCEL: MessageState.CANCELLED,
             Action.IGNORE: MessageState.IGNORED,

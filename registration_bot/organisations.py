@@ -12,30 +12,23 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import either, en, sv
 from .models import Found, InboundMail
 from .signature import _ACRONYM, _ORG_WORD, _PLACES, Signature, classify_segment, clean_org
 from .textutil import fold
 
-_LABEL_ORG = re.compile(
-    r"^\s*(?:organisation|organization|org|företag|myndighet|arbetsgivare|arbetsplats|company|employer|affiliation|"
-    r"förvaltning|bolag|institution|universitet|university|lärosäte|kommun|region|förening)\s*:\s*(.+)$",
-    re.I | re.M,
-)
+_LABEL_ORG = re.compile(rf"^\s*{either(sv.ORG_LABELS, en.ORG_LABELS)}\s*:\s*(.+)$", re.I | re.M)
 
 _ORG_TOKEN = r"[A-ZÅÄÖ0-9][\w&'’-]*(?:\.[\w&'’-]+)*"
 # Lower-case words inside a name: "Kodbyrån i Norr AB", "Post- och telestyrelsen", "Öppna data Norr".
 _ORG_SMALL = (
-    r"(?:i|för|och|of|the|for|de|&|AB|kommun|stad|universitet|högskola|region|ekonomisk|förening|län|"
-    r"[a-zåäö-]+(?:styrelsen|verket|myndigheten|nämnden|kommun|förvaltningen|inspektionen|universitet|högskola|"
-    r"högskolan|institutet|förbundet|rådet|kassan|banken|bolaget|museet|arkivet|biblioteket)|tekniska|län|"
-    r"(?:på|vid|hos)(?=[ \t]+[A-ZÅÄÖ]))"
+    rf"(?:{'|'.join((*sv.ORG_NAME_WORDS, *en.ORG_NAME_WORDS))}"
+    rf"|[a-zåäö-]+{either(sv.ORG_NAME_ENDINGS, en.ORG_NAME_ENDINGS)}"
+    rf"|{either(sv.ORG_NAME_PREPOSITIONS, en.ORG_NAME_PREPOSITIONS)}(?=[ \t]+[A-ZÅÄÖ]))"
 )
-_ORG_BRIDGE = (
-    r"(?!(?:men|som|med|till|hos|på|vid|och|att|är|but|with|from|at|to|in|and|is|as|who|that|the|en|ett|a|an)\b)"
-    r"[a-zåäö]{2,12}(?=[ \t]+[A-ZÅÄÖ])"
-)
+_ORG_BRIDGE = rf"(?!{either(sv.NOT_BRIDGES, en.NOT_BRIDGES)}\b)[a-zåäö]{{2,12}}(?=[ \t]+[A-ZÅÄÖ])"
 _ORG_PHRASE = (
-    r"(?P<org>(?!(?:I|I'm|Jag|Vi|We|My|Min|Mitt|Vår|Our|Hej|Hi|Tack|Thanks|PS)\b)"
+    rf"(?P<org>(?!{either(sv.NOT_ORG_STARTS, en.NOT_ORG_STARTS)}\b)"
     + _ORG_TOKEN
     + r"(?:[ \t]+(?:"
     + _ORG_TOKEN
@@ -47,28 +40,24 @@ _ORG_PHRASE = (
     r"(?:[ \t]*\([A-ZÅÄÖ][\w&-]{1,10}\))?)"
 )
 _ORG_CUE = re.compile(
-    r"(?i:\b(?:jobbar|arbetar|anställd|verksam|forskar|läser|studerar|pluggar|doktorerar|praktiserar|konsultar|"
-    r"aktiv|engagerad|medlem|member|active|involved|jag är|i am|i'm|vår|våra|our|"
-    r"work(?:s|ing)?|employed|stud(?:y|ying|ent)|researcher|developer|engineer|owner|manager|analyst|officer|"
-    r"consultant|lead|volunteer|lecturer|archivist|arkivarie|team|office|department|kontor|avdelning|enhet|grupp)"
-    r"(?:[ \t]+[\w-]+){0,6}?[ \t]+(?:på|vid|hos|för|inom|åt|i|at|for|in)[ \t]+)" + _ORG_PHRASE
+    rf"(?i:\b{either(sv.ORG_CUES, en.ORG_CUES)}"
+    rf"(?:[ \t]+[\w-]+){{0,6}}?[ \t]+{either(sv.ORG_CUE_PREPOSITIONS, en.ORG_CUE_PREPOSITIONS)}[ \t]+)" + _ORG_PHRASE
 )
 _ORG_IS = re.compile(
-    r"(?i:\b(?:min|mitt|my|our|vår)[ \t]+(?:organisation|organization|arbetsgivare|employer|company|företag|"
-    r"myndighet|arbetsplats)[ \t]+(?:is|är|heter)[ \t]+)" + _ORG_PHRASE
+    rf"(?i:\b{either(sv.MY_ORG, en.MY_ORG)}[ \t]+{either(sv.ORG_NOUNS, en.ORG_NOUNS)}[ \t]+"
+    rf"{either(sv.IS_NAMED, en.IS_NAMED)}[ \t]+)" + _ORG_PHRASE
 )
-_ORG_APPOSITIVE = re.compile(
-    r"(?i:\b(?:konsultbolag|konsultföretag|företag|bolag|company|firm|startup|förening|organisation|organization|"
-    r"myndighet|byrå|agency|arbetsgivare|employer),?[ \t]+)" + _ORG_PHRASE
-)
+_ORG_APPOSITIVE = re.compile(rf"(?i:\b{either(sv.ORG_KINDS, en.ORG_KINDS)},?[ \t]+)" + _ORG_PHRASE)
 _ORG_PAREN = re.compile(
-    r"(?i:\b(?:volunteer|member|medlem|engagerad|aktiv|developer|utvecklare|consultant|konsult|researcher|student)"
+    rf"(?i:\b{either(sv.ORG_ROLES, en.ORG_ROLES)}"
     r"[^.!?\n()]{0,30}?)\((?P<org>[A-ZÅÄÖ][^()\n]{1,60})\)"
 )
 _FROM_CUE = re.compile(
-    r"(?i:(?:\b(?:jag|vi|oss|mig|i|we|us|me)\b[^.!?\n]{0,40}?\bfrån|kollegor(?:na)?[ \t]+från|kollega[ \t]+från|colleagues?[ \t]+from|"
-    r"\b(?:jag|vi|i|we)\b[^.!?\n]{0,30}?\bfrom|\bvi på|\bwe at|representerar|representing|on behalf of)[ \t]+)"
-    r"(?:(?:föreningen|organisationen|myndigheten|företaget|the)[ \t]+)?" + _ORG_PHRASE
+    rf"(?i:(?:\b{either(sv.I_WE_ME_US, en.I_WE_ME_US)}\b[^.!?\n]{{0,40}}?\b{either(sv.FROM)}"
+    rf"|{'|'.join((*sv.COLLEAGUES_FROM, *en.COLLEAGUES_FROM))}"
+    rf"|\b{either(sv.I_WE, en.I_WE)}\b[^.!?\n]{{0,30}}?\b{either(en.FROM)}"
+    rf"|{'|'.join((*sv.REPRESENTING, *en.REPRESENTING))})[ \t]+)"
+    rf"(?:{either(sv.ORG_ARTICLES, en.ORG_ARTICLES)}[ \t]+)?" + _ORG_PHRASE
 )
 
 
@@ -94,9 +83,11 @@ def _org_in_text(text: str, person: str) -> str | None:
     return None
 
 
+# "Anna Svensson, utvecklare på DIGG", "Carlos, developer at Skånetrafiken", "Anna från DIGG", "anna @ DIGG".
+_AT_SIGN = ("@",)
 _INLINE_TAIL = re.compile(
-    r"(?:[ \t]*[,(–-][ \t]*(?:[\w -]{0,40}?[ \t](?:at|på|vid|hos)[ \t]+)?|[ \t]+(?:från|from|at|på|@)[ \t]+)"
-    + _ORG_PHRASE
+    rf"(?:[ \t]*[,(–-][ \t]*(?:[\w -]{{0,40}}?[ \t]{either(sv.AT_ORG, en.AT_ORG)}[ \t]+)?"
+    rf"|[ \t]+{either(sv.SIGNED_FROM, en.SIGNED_FROM, _AT_SIGN)}[ \t]+)" + _ORG_PHRASE
 )
 _SIGNED_TAIL = re.compile(r"[ \t]*,[ \t]*" + _ORG_PHRASE + r"[ \t]*[.!]?[ \t]*(?:$|\n)")
 _SIGNED_START = re.compile(r"(?:^|\n|[.!?][ \t]+)[ \t]*$")
@@ -121,9 +112,12 @@ def _after(text: str, lowered: str, name: str, tail: re.Pattern[str], signed: bo
     return found
 
 
+_WITHIN = re.compile(rf"[ \t]+{either(sv.WITHIN, en.WITHIN)}[ \t]+(?=[A-ZÅÄÖ])")
+
+
 def _outer(org: str) -> str:
     """ "Trafikförvaltningen i Region Stockholm" is Region Stockholm: the department's organisation."""
-    parts = re.split(r"[ \t]+(?:i|på|vid|hos|inom|of|at)[ \t]+(?=[A-ZÅÄÖ])", org, maxsplit=1)
+    parts = _WITHIN.split(org, maxsplit=1)
     if len(parts) == 2 and classify_segment(parts[0]) == "department":
         return parts[1]
     return org

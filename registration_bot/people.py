@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import either, en, sv
 from .models import Found, InboundMail
 from .names import fix_case, is_name_like, name_from_address
 from .signature import _ORG_WORD, Signature
 from .textutil import fold, one_line
 
-_LABEL_NAME = re.compile(
-    r"^\s*(?:namn|name|full name|fullständigt namn|för- och efternamn|deltagare|participant)\s*:\s*(.+)$", re.I | re.M
-)
+_LABEL_NAME = re.compile(rf"^\s*{either(sv.NAME_LABELS, en.NAME_LABELS)}\s*:\s*(.+)$", re.I | re.M)
 _NAME_SAID = re.compile(
-    r"(?i:jag heter|mitt namn är|my name is|my name's|namnet är|change my name to|correct my name to|"
-    r"update my name to|(?:ändra|rätta|byt) (?:mitt )?namn(?:et)? till|mitt namn ska vara)[ \t]+"
+    rf"(?i:{'|'.join((*sv.NAME_SAID, *en.NAME_SAID))})[ \t]+"
     r"([A-ZÅÄÖÉÜØÆ][\w'’-]+(?:[ \t]+(?:von |af |de |van |der |la |le )?[A-ZÅÄÖÉÜØÆ][\w'’-]+){0,3})"
     # "I'm Danish" is not a name: after "I am"/"this is", ask for first name and surname.
-    r"|(?i:this is|i am|i'm|det är)[ \t]+([A-ZÅÄÖÉÜØÆ][\w'’-]+(?:[ \t]+(?:von |af |de |van )?[A-ZÅÄÖÉÜØÆ][\w'’-]+){1,3})"
+    rf"|(?i:{'|'.join((*sv.INTRODUCTIONS, *en.INTRODUCTIONS))})[ \t]+"
+    r"([A-ZÅÄÖÉÜØÆ][\w'’-]+(?:[ \t]+(?:von |af |de |van )?[A-ZÅÄÖÉÜØÆ][\w'’-]+){1,3})"
 )
-# Words that make a line a job title rather than a name or an organisation.
 
 
 def _complete(full_name: str) -> bool:

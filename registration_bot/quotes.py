@@ -18,91 +18,65 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .lexicon import either, en_mail, sv_mail
+
+# Mail clients' words in other languages: Norwegian and German forward markers, German and
+# Norwegian header names, attribution openers and verbs (French, German, Spanish, Dutch, Finnish),
+# and the French phone footer.
+_OTHER_FORWARD_MARKERS = ("videresendt melding", "weitergeleitete nachricht")
+_OTHER_HEADER_FROM = ("von", "fra")
+_OTHER_HEADER_OTHER = ("gesendet", "an", "betreff")
+_FR_DE_OPENERS = ("le", "am")
+_ES_NL_OPENERS = ("el", "op")
+_DE_VERB = ("schrieb",)
+_OTHER_VERBS = ("a écrit", "escribió", "schreef", "kirjoitti")
+_OTHER_PHONE_FOOTER_STARTS = ("envoyé de",)
+
 _FORWARD = re.compile(
-    r"^\s*(?:-{2,}|_{2,})?\s*(?:forwarded message|vidarebefordrat (?:meddelande|brev)|"
-    r"begin forwarded message|början av vidarebefordrat meddelande|start of forwarded message|"
-    r"videresendt melding|weitergeleitete nachricht)\s*:?\s*(?:-{2,})?\s*$",
+    rf"^\s*(?:-{{2,}}|_{{2,}})?\s*{either(sv_mail.FORWARD_MARKERS, en_mail.FORWARD_MARKERS, _OTHER_FORWARD_MARKERS)}"
+    r"\s*:?\s*(?:-{2,})?\s*$",
     re.I,
 )
 _ORIGINAL = re.compile(
-    r"^\s*-{2,}\s*(?:original message|ursprungligt meddelande|originalmeddelande|"
-    r"ursprungligt e-postmeddelande|reply message|svarsmeddelande)\s*-{2,}\s*$",
+    rf"^\s*-{{2,}}\s*{either(sv_mail.ORIGINAL_MARKERS, en_mail.ORIGINAL_MARKERS)}\s*-{{2,}}\s*$",
     re.I,
 )
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
-_HEADER_FROM = re.compile(r"^\s*\*?(?:från|from|von|fra)\s*:\*?\s*\S", re.I)
-_HEADER_OTHER = re.compile(
-    r"^\s*\*?(?:skickat|sent|datum|date|till|to|ämne|subject|kopia|cc|gesendet|an|betreff)\s*:\*?", re.I
+_HEADER_FROM = re.compile(
+    rf"^\s*\*?{either(sv_mail.HEADER_FROM, en_mail.HEADER_FROM, _OTHER_HEADER_FROM)}\s*:\*?\s*\S", re.I
 )
+_HEADER_OTHER = re.compile(
+    rf"^\s*\*?{either(sv_mail.HEADER_OTHER, en_mail.HEADER_OTHER, _OTHER_HEADER_OTHER)}\s*:\*?", re.I
+)
+_OPENER = either(sv_mail.ATTRIBUTION_OPENERS, en_mail.ATTRIBUTION_OPENERS)
+_VERB = either(sv_mail.ATTRIBUTION_VERBS, en_mail.ATTRIBUTION_VERBS)
 # "On Thu, 26 Nov 2026 at 09:12, Anna <a@x.se> wrote:", "Den tors 26 nov. 2026 kl 09:12 skrev Anna:",
 # "26 nov. 2026 kl. 09:12 skrev Anna <a@x.se>:", "Anna <a@x.se> skrev: (26 nov 2026)".
 _ATTRIBUTION = re.compile(
-    r"^\s*(?:>\s*)?(?:(?:on|den|le|am|el|op)\b.{0,200}|.{0,200}\d.{0,200})\b(?:wrote|skrev|schrieb|a écrit|escribió|"
-    r"schreef|kirjoitti|skrev följande)\s*.{0,120}:\s*$",
+    rf"^\s*(?:>\s*)?(?:{either(sv_mail.ATTRIBUTION_OPENERS, en_mail.ATTRIBUTION_OPENERS, _FR_DE_OPENERS, _ES_NL_OPENERS)}\b"
+    r".{0,200}|.{0,200}\d.{0,200})\b"
+    rf"{either(sv_mail.ATTRIBUTION_VERBS, en_mail.ATTRIBUTION_VERBS, _DE_VERB, _OTHER_VERBS, sv_mail.ATTRIBUTION_LONG, en_mail.ATTRIBUTION_LONG)}"
+    r"\s*.{0,120}:\s*$",
     re.I,
 )
-_ATTRIBUTION_LIKE = re.compile(r"^\s*(?:on|den|le|am)\b|.*\d.*\b(?:wrote|skrev|schrieb)\b", re.I)
-_ATTRIBUTION_START = re.compile(r"^\s*(?:on|den)\s+\S.*\d", re.I)
-_ATTRIBUTION_END = re.compile(r"\b(?:wrote|skrev)\b.{0,120}:\s*$", re.I)
+_ATTRIBUTION_LIKE = re.compile(
+    rf"^\s*{either(sv_mail.ATTRIBUTION_OPENERS, en_mail.ATTRIBUTION_OPENERS, _FR_DE_OPENERS)}\b"
+    rf"|.*\d.*\b{either(sv_mail.ATTRIBUTION_VERBS, en_mail.ATTRIBUTION_VERBS, _DE_VERB)}\b",
+    re.I,
+)
+_ATTRIBUTION_START = re.compile(rf"^\s*{_OPENER}\s+\S.*\d", re.I)
+_ATTRIBUTION_END = re.compile(rf"\b{_VERB}\b.{{0,120}}:\s*$", re.I)
 _PHONE_FOOTER = re.compile(
-    r"^\s*(?:skickat från|sent from|hämta|get|skickades från|sänt från|envoyé de)\s+"
-    r"(?:min |my |mitt |outlook |e-post |mail |yahoo |samsung |huawei |xiaomi |proton |the )?"
+    rf"^\s*{either(sv_mail.PHONE_FOOTER_STARTS, en_mail.PHONE_FOOTER_STARTS, _OTHER_PHONE_FOOTER_STARTS)}\s+"
+    rf"(?:{either(sv_mail.PHONE_FOOTER_NEXT, en_mail.PHONE_FOOTER_NEXT)} )?"
     r".{0,60}$",
     re.I,
 )
 _PHONE_WORDS = re.compile(
-    r"iphone|ipad|android|samsung|galaxy|outlook|mobil|mobile|e-post för windows|mail for windows|"
-    r"yahoo|huawei|xiaomi|protonmail|proton mail|smartphone|telefon|phone|blackberry|pixel|oneplus",
+    either(sv_mail.APP_NAMES, en_mail.APP_NAMES, sv_mail.PHONE_WORDS, en_mail.PHONE_WORDS),
     re.I,
 )
-CLOSINGS = (
-    "mvh",
-    "m v h",
-    "med vänlig hälsning",
-    "med vänliga hälsningar",
-    "vänliga hälsningar",
-    "vänlig hälsning",
-    "bästa hälsningar",
-    "hälsningar",
-    "hälsning",
-    "hälsn",
-    "många hälsningar",
-    "varma hälsningar",
-    "hälsar",
-    "allt gott",
-    "ha det bra",
-    "ha en fin dag",
-    "ha det gott",
-    "tack på förhand",
-    "tack och hej",
-    "tack så mycket",
-    "stort tack",
-    "tack",
-    "tackar",
-    "vh",
-    "bh",
-    "best regards",
-    "kind regards",
-    "warm regards",
-    "warmest regards",
-    "regards",
-    "best wishes",
-    "all the best",
-    "best",
-    "cheers",
-    "thanks",
-    "thank you",
-    "thanks in advance",
-    "many thanks",
-    "thanks a lot",
-    "br",
-    "sincerely",
-    "yours sincerely",
-    "yours",
-    "kindly",
-    "greetings",
-    "/",
-)
+CLOSINGS = (*sv_mail.CLOSINGS, *en_mail.CLOSINGS, "/")
 _CLOSING_WORDS = "|".join(re.escape(c) for c in sorted(CLOSINGS, key=len, reverse=True))
 # A closing is the phrase alone ("Mvh", "Tack!") or followed by a name and maybe
 # an organisation ("Hälsningar Hussein Ali, Borlänge kommun", "/Kalle"); not
@@ -119,7 +93,7 @@ _NAME_START = re.compile(
 )
 
 
-_GREETING = re.compile(r"^(?:hej|hejsan|hallå|tjena|tja|hi|hello|hey|dear|god morgon|good morning|hej hej)\b", re.I)
+_GREETING = re.compile(rf"^{either(sv_mail.GREETINGS, en_mail.GREETINGS)}\b", re.I)
 
 
 def strip_closing(line: str) -> str:

@@ -114,19 +114,38 @@ class Recorder:
             existing = self.ledger.registration_by_email(mail.sender)
             if existing is not None:
                 registry.cancel(existing, message_row, reply_to, quoted)
+                registry.invite_guests(existing, decision.guests, decision.language, message_row)
             return existing, ""
+        if decision.action is Action.INVITE and decision.details:
+            invited = registry.invite_guests(decision.details, decision.guests, decision.language, message_row)
+            if not invited:
+                return None, "everyone named is already known"
+            self._unregistered_reply(
+                "invited",
+                decision.details,
+                message_row,
+                reply_to,
+                {"invited": ", ".join(invited)},
+                dedup=f"invited:{message_row}",
+            )
+            return None, ""
         if decision.action in (Action.ERASE_REQUEST, Action.ERASE, Action.DATA_EXPORT) and mail and mail.sender:
             self.privacy.apply(decision, mail, message_row)
             return None, ""
         if decision.action is Action.CLOSED and decision.details:
-            self._closed_reply(decision.details, message_row, reply_to)
+            # A polite "registration is closed", once per address.
+            self._unregistered_reply(
+                "closed", decision.details, message_row, reply_to, {}, dedup=f"closed:{decision.details.email.lower()}"
+            )
         return None, ""
 
-    def _closed_reply(self, details: Details, message_row: int, reply_to: str) -> None:
-        """A polite "registration is closed", once per address, without registering anyone."""
+    def _unregistered_reply(
+        self, kind: str, details: Details, message_row: int, reply_to: str, extra: dict[str, str], dedup: str
+    ) -> None:
+        """A reply to a writer who has no registration (``closed``, ``invited``), sent once per ``dedup`` key."""
         language = details.language
         rendered = self.registry.templates.render(
-            "closed",
+            kind,
             language,
             event_values(self.settings, language)
             | {
@@ -143,8 +162,10 @@ class Recorder:
                     "waitlist_position",
                     "inviter",
                     "original_subject",
+                    "invited",
                 )
-            },
+            }
+            | extra,
         )
         msg = build_message(
             self.settings,
@@ -156,8 +177,8 @@ class Recorder:
             in_reply_to=reply_to,
         )
         self.ledger.queue_mail(
-            kind="closed",
-            dedup_key=f"closed:{details.email.lower()}",
+            kind=kind,
+            dedup_key=dedup,
             recipient=details.email,
             message_id=msg["Message-ID"],
             payload=msg.as_bytes(),

@@ -65,6 +65,7 @@ class Registry:
                 "registration_id": f"R{registration['id']:04d}",
                 "waitlist_position": str(self.waitlist_position(registration["id"])) if kind == "waitlist" else "",
                 "inviter": "",
+                "invited": "",
                 "original_subject": "",
             }
             | (extra or {})
@@ -257,20 +258,36 @@ class Registry:
         self.promote()
 
     def invite_guests(
-        self, inviter: sqlite3.Row, guests: tuple[Guest, ...], language: Language, message_row: int
-    ) -> None:
-        """People named with an address get their own row, pending until they confirm themselves."""
+        self,
+        inviter: sqlite3.Row | Details,
+        guests: tuple[Guest, ...],
+        language: Language,
+        message_row: int,
+    ) -> list[str]:
+        """People named with an address get their own row, pending until they confirm themselves.
+
+        ``inviter`` is the writer's registration, or only their details when
+        they sign others up without coming themselves. Returns the names of
+        those invited now (someone already known is not invited again).
+        """
+        if isinstance(inviter, Details):
+            inviter_id, inviter_name, inviter_email = None, inviter.name, inviter.email
+        else:
+            inviter_id, inviter_name, inviter_email = inviter["id"], inviter["name"], inviter["email"]
+        invited: list[str] = []
         for guest in guests:
             if self.ledger.registration_by_email(guest.email) is not None or self.ledger.is_erased(guest.email):
                 continue
             row = self.upsert(
                 Details(email=guest.email, name=guest.name, language=language),
                 RegistrationStatus.PENDING,
-                registered_by=inviter["id"],
+                registered_by=inviter_id,
             )
             self.queue(
                 kind="guest_invitation",
                 registration=row,
                 message_row=message_row,
-                extra={"inviter": echo_name(inviter["name"]) or inviter["email"]},
+                extra={"inviter": echo_name(inviter_name) or inviter_email},
             )
+            invited.append(echo_name(guest.name) or guest.email)
+        return invited

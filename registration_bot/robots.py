@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .lexicon import either, en_mail, sv_mail
 from .models import InboundMail, Verdict
 
 _ROBOT_LOCALS = re.compile(
@@ -26,20 +27,12 @@ _ROBOT_LOCALS = re.compile(
 _ROBOT_WORD = re.compile(r"mailer[-_.]?daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
 # Ticket systems acknowledge every mail: "[Request received]", "Ticket #4821 created".
 _TICKET_SUBJECT = re.compile(
-    r"^\s*\[?(?:request received|ticket received|we(?:'ve| have) received|ärende (?:mottaget|registrerat)|"
-    r"ticket #?\d+|ärende(?:nummer)? #?\d+|case #?\d+)",
+    rf"^\s*\[?{either(sv_mail.TICKET_SUBJECTS, en_mail.TICKET_SUBJECTS)}",
     re.I,
 )
-_TICKET_BODY = re.compile(
-    r"##- please type your reply above this line -##|your (?:request|ticket|case) (?:\(\d+\) |#?\d+ )?has been "
-    r"(?:received|created)|ditt ärende (?:har )?(?:tagits emot|registrerats)",
-    re.I,
-)
-_BOUNCE_ANYWHERE = re.compile(
-    r"delivery (?:status notification|failed|failure)|undeliverable|could not be delivered|non remis|"
-    r"returned mail|kunde inte levereras|gick inte att leverera|awaits moderator approval",
-    re.I,
-)
+_TICKET_BODY = re.compile(either(sv_mail.TICKET_BODIES, en_mail.TICKET_BODIES), re.I)
+# Other languages: the French "non remis" of a Postfix-style report.
+_BOUNCE_ANYWHERE = re.compile(either(sv_mail.BOUNCE_PHRASES, en_mail.BOUNCE_PHRASES, ("non remis",)), re.I)
 _PRECEDENCE = {"bulk", "list", "junk", "auto_reply", "auto-reply"}
 _AUTOREPLY_HEADERS = (
     "x-autoreply",
@@ -64,27 +57,33 @@ _REPORT_TYPES = {
 # An automatic subject is the phrase as a prefix ("Automatiskt svar: Anmälan",
 # "[Auto-Reply] ...") or the whole subject; "Out of office next week - but sign
 # me up!" is a person writing.
+# Other languages' auto-reply subjects (German, French, Spanish, Italian, Dutch,
+# Norwegian, Danish, Finnish): colleagues' clients answer in their own language.
+_OTHER_AUTO_SUBJECTS = (
+    "abwesenheitsnotiz",
+    "automatische antwort",
+    "réponse automatique",
+    "respuesta automática",
+    "risposta automatica",
+    "automatisch antwoord",
+    "automatisk svar",
+    "automatisk besked",
+    "poissaolo",
+)
 _AUTO_SUBJECT = re.compile(
-    r"^\s*[\[(]?\s*(?:"
-    r"autosvar|automatiskt svar|automatiskt meddelande|frånvaro(?:meddelande)?|frånvarande|"
-    r"out of (?:the )?office(?: auto ?reply)?|ooo|automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|"
-    r"abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|risposta automatica|"
-    r"automatisch antwoord|automatisk svar|automatisk besked|poissaolo|vacation(?: reply| notice| response)?|"
-    r"away from (?:the )?office|on vacation|auto|auto[- ]generated|"
-    r"läst|read|not read|oläst|read receipt|läskvitto|"
-    # Calendar responses to our invitations (Outlook, Google, Apple): an RSVP, not a person writing.
-    r"accepted|declined|tentative|tentatively accepted|accepterat|accepterad|godkänt|avböjt|avböjd|preliminärt"
-    r")\s*(?:[:\])]|$)",
+    r"^\s*[\[(]?\s*"
+    + either(
+        sv_mail.AUTO_REPLY_SUBJECTS,
+        en_mail.AUTO_REPLY_SUBJECTS,
+        _OTHER_AUTO_SUBJECTS,
+        # Calendar responses to our invitations: an RSVP, not a person writing.
+        sv_mail.CALENDAR_SUBJECTS,
+        en_mail.CALENDAR_SUBJECTS,
+    )
+    + r"\s*(?:[:\])]|$)",
     re.I,
 )
-_BOUNCE_SUBJECT = re.compile(
-    r"^\s*(?:undeliverable|undelivered mail|olevererbart|kan inte levereras|det gick inte att leverera|"
-    r"delivery status notification|delivery (?:failure|failed|has failed|delayed|notification)|"
-    r"mail delivery (?:failed|failure|system)|returned mail|failure notice|non[- ]?delivery|"
-    r"leveransfel|meddelandet kunde inte levereras|warning: could not send message|"
-    r"message not delivered|delivery report)",
-    re.I,
-)
+_BOUNCE_SUBJECT = re.compile(rf"^\s*{either(sv_mail.BOUNCE_SUBJECTS, en_mail.BOUNCE_SUBJECTS)}", re.I)
 
 
 def _values(mail: InboundMail, name: str) -> list[str]:

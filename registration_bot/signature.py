@@ -10,57 +10,39 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import either, en_mail, sv_mail
 from .models import InboundMail
 from .names import fix_case, is_name_like
 from .textutil import fold, one_line
 
 _TITLE = re.compile(
-    r"(?:utvecklare|strateg|ansvarig|ingenjör|chef|ledare|samordnare|handläggare|arkitekt|specialist|analytiker|"
-    r"konsult|förvaltare|lektor|forskare|sekreterare|rådgivare|ägare|designer|expert|tekniker|administratör|"
-    r"koordinator|direktör|arkivarie|doktorand|student|studerande|kommunikatör|utredare|controller|jurist|"
-    r"bibliotekarie|projektledare|sakkunnig|assistent|grundare|vd|statistiker|registrator|lärare|ordförande|"
-    r"kassör|ledamot|informatör|förvaltare|tekniker|programmerare|beställare|samordnare)\b|"
-    r"\b(?:developer|engineer|manager|officer|lead|head of|director|analyst|architect|consultant|specialist|"
-    r"coordinator|advisor|adviser|owner|scientist|researcher|lecturer|professor|student|designer|founder|cto|ceo|"
-    r"cio|cdo|vp|president|intern|administrator|assistant|strategist|librarian|archivist|statistician|"
-    r"executive|account|sales|säljare|business|partner|advokat|lawyer|counsel|secretary|editor|redaktör|journalist|"
-    r"product|project|programme|program|senior|junior|principal|chief|volunteer|phd|chair|chairman|chairwoman|"
-    r"treasurer|board member|teacher|programmer)\b",
+    rf"{either(sv_mail.TITLE_ENDINGS, en_mail.TITLE_ENDINGS)}\b|\b{either(sv_mail.TITLE_WORDS, en_mail.TITLE_WORDS)}\b",
     re.I,
 )
 _DEPARTMENT = re.compile(
-    r"^(?:enheten|avdelningen|institutionen|sektionen|gruppen|teamet|kontoret|staben|förvaltningen för|"
-    r"it-avdelningen|intraprenaden|department|dept\.?|division|unit|team|office of|section|school of|faculty|"
-    r"partnerships|sales|marketing|communications|kommunikation|hr|it|digital services|ledningsstaben|"
-    r"koncernstab\w*|digitala tjänster|open source programme office|ospo)\b"
+    rf"^{either(sv_mail.DEPARTMENT_WORDS, en_mail.DEPARTMENT_WORDS)}\b"
     # Departments inside an organisation: Stadsbyggnadsförvaltningen, Stadsledningskontoret, IT-avdelningen.
-    r"|^[\w-]*(?:förvaltningen|kontoret|avdelningen|enheten|sektionen|staben|byrån för|institutionen)(?:\s|$)",
+    rf"|^[\w-]*{either(sv_mail.DEPARTMENT_ENDINGS, en_mail.DEPARTMENT_ENDINGS)}(?:\s|$)",
     re.I,
 )
+# Company forms of other languages: German, Nordic, Finnish, Dutch, French and Spanish.
+_OTHER_COMPANY_FORMS = ("GmbH", "AS", "ASA", "Oy", "ApS", "BV", "SA", "AG")
 _ORG_WORD = re.compile(
-    r"(?:verket|styrelsen|kassan|myndigheten|förmedlingen|trafiken|trafik|arkivet|inspektionen|rådet|ämbetet|"
-    r"nämnden|kollektivet|byrån|banken|bolaget|centrum|institutet|akademien|universitet|universitetet|högskola|"
-    r"högskolan|museet|biblioteket|kommun|kommuner|stad|staden|landsting|länsstyrelsen|region|regionen|"
-    r"förbundet|föreningen|förening|stiftelsen|kansliet|departementet|verk)\b|"
-    r"\b(?:AB|HB|KB|ekonomisk förening|GmbH|Ltd|Inc|AS|ASA|Oy|ApS|LLC|BV|SA|AG|plc|universit(?:y|ies)|"
-    r"institutes?|agency|authority|municipality|council|foundation|association|consulting|company|corporation|"
-    r"ministry|administration|board|alliance|society|school|college|for Sweden|of Sweden)\b",
+    rf"{either(sv_mail.ORG_ENDINGS, en_mail.ORG_ENDINGS)}\b"
+    rf"|\b{either(sv_mail.ORG_WORDS, en_mail.ORG_WORDS, _OTHER_COMPANY_FORMS)}\b",
     re.I,
 )
 # Words that suggest an organisation but also name teams and departments.
-_WEAK_ORG_WORD = re.compile(r"\b(?:labs?|data|tech|systems|solutions|group|office|network|development|digital)\b", re.I)
+_WEAK_ORG_WORD = re.compile(rf"\b{either(sv_mail.WEAK_ORG_WORDS, en_mail.WEAK_ORG_WORDS)}\b", re.I)
 _LEADING_ACRONYM = re.compile(r"^[A-ZÅÄÖ]{2,6}\b(?:\s+[A-ZÅÄÖ][\w-]+)+")
 _ACRONYM = re.compile(r"^[A-ZÅÄÖ]{2,6}$")
 _CONTACT = re.compile(
-    r"@|https?://|www\.|\+?\d[\d\s().-]{6,}\d|^\s*(?:tel|telefon|phone|mobil|mobile|m|t|e|e-post|email|mail|web|webb|"
-    r"växel|fax)\b\s*[:.]|\b\d{3}\s?\d{2}\b|\b(?:box|gatan|vägen|väg|street|road|allé|torget|plan \d)\b",
+    r"@|https?://|www\.|\+?\d[\d\s().-]{6,}\d"
+    rf"|^\s*{either(sv_mail.CONTACT_LABELS, en_mail.CONTACT_LABELS)}\b\s*[:.]"
+    rf"|\b\d{{3}}\s?\d{{2}}\b|\b{either(sv_mail.ADDRESS_WORDS, en_mail.ADDRESS_WORDS)}\b",
     re.I,
 )
-_FOOTER = re.compile(
-    r"sent with|skickat med|proton mail|secure email|confidential|konfidentiell|this e-?mail|detta e-?post|"
-    r"när du skickar e-post|personuppgifter|gdpr|pgp|save paper|miljön",
-    re.I,
-)
+_FOOTER = re.compile(either(sv_mail.FOOTERS, en_mail.FOOTERS), re.I)
 
 _PLACES = {
     "nordics",
@@ -101,7 +83,7 @@ _PLACES = {
     "helsinki",
     "köpenhamn",
 }
-_TRAILING_JUNK = re.compile(r"(?:\s+(?:och|and|i|för|of|the|for|de|&))+$")
+_TRAILING_JUNK = re.compile(rf"(?:\s+{either(sv_mail.NAME_TAIL_WORDS, en_mail.NAME_TAIL_WORDS)})+$")
 
 
 def classify_segment(segment: str) -> str:

@@ -298,3 +298,103 @@ def test_a_pending_colleague_is_registered_by_their_own_yes() -> None:
     message, ex = read(mail("Ja!", sender="per@x.se", name="Per Persson", subject="Re: Inbjudan"))
     decision = decide(message, classify(message, OURS), ex, Existing(id=2, status=RegistrationStatus.PENDING))
     assert decision.action is Action.REGISTER
+
+
+# -- signing someone else up ---------------------------------------------------------------
+
+
+FORWARDED = (
+    "\n\n---------- Vidarebefordrat meddelande ---------\nFrån: Meetup <info@jobtechdev.se>\n"
+    "Ämne: Inbjudan: Ekosystem kring öppen källkod och öppna data\n\nHär anmäler du dig: anmalan@example.org\n"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hej! Jag vill anmäla min kollega Per Persson (per.persson@trafikverket.se).\n\nMvh\nAnna Svensson\n",
+        "Hej,\nJag anmäler härmed Per Persson, per.persson@trafikverket.se.\n\nHälsningar\nAnna\n" + FORWARDED,
+        "Jag kan tyvärr inte komma själv, men Per Persson (per.persson@trafikverket.se) vill gärna vara med.\n",
+        "Hi, I'd like to register my colleague Per Persson (per.persson@trafikverket.se) for the meetup.\n",
+        "Hello, on behalf of Per Persson <per.persson@trafikverket.se>: please sign him up.\n\nBest, Anna\n",
+    ],
+)
+def test_signing_only_someone_else_up_invites_them_and_not_the_writer(body: str) -> None:
+    message, ex = read(mail(body))
+    assert ex.writer_coming.value is False, ex.writer_coming.source
+    decision = decide(message, classify(message, OURS), ex, None)
+    assert decision.action is Action.INVITE
+    assert [g.email for g in decision.guests] == ["per.persson@trafikverket.se"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hej! Jag vill anmäla mig och min kollega Per Persson (per.persson@trafikverket.se).\n",
+        "Räkna med mig! Min kollega Per Persson (per.persson@trafikverket.se) kommer också.\n" + FORWARDED,
+        "I'd like to register my colleague Per Persson (per.persson@trafikverket.se) and me.\n",
+        "We'll be two: me and Per Persson (per.persson@trafikverket.se).\n",
+        "Jag vill anmäla följande:\nAnna Svensson (jag)\nPer Persson, per.persson@trafikverket.se\n\nMvh\nAnna\n",
+    ],
+)
+def test_the_writer_who_comes_too_is_registered_with_their_colleague(body: str) -> None:
+    message, ex = read(mail(body))
+    assert ex.writer_coming.value is True, ex.writer_coming.source
+    decision = decide(message, classify(message, OURS), ex, None)
+    assert decision.action is Action.REGISTER
+    assert [g.email for g in decision.guests] == ["per.persson@trafikverket.se"]
+
+
+def test_signing_someone_else_up_without_their_address_goes_to_review() -> None:
+    message, ex = read(mail("Hej! Jag vill anmäla min kollega Per Persson till träffen.\n\nMvh\nAnna Svensson\n"))
+    decision = decide(message, classify(message, OURS), ex, None)
+    assert decision.action is Action.REVIEW
+    assert "no address for them" in decision.reason
+
+
+def _worker_settings(tmp_path: Path):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[imap]\nhost = "127.0.0.1"\nsecurity = "none"\nusername = "anmalan@example.org"\n'
+        '[smtp]\nhost = "127.0.0.1"\nsecurity = "none"\nfrom_address = "anmalan@example.org"\n'
+    )
+    return load_settings(config)
+
+
+def test_the_writer_gets_a_receipt_and_only_the_colleague_a_row(tmp_path: Path) -> None:
+    with Ledger(_worker_settings(tmp_path).state.path) as ledger:
+        worker = Worker(_worker_settings(tmp_path), ledger)
+        state = worker.process_message(
+            1, 1, mail("Hej! Jag vill anmäla min kollega Per Persson (per.persson@trafikverket.se).\n\nMvh\nAnna\n")
+        )
+        people = {r["email"]: r["status"] for r in ledger.registrations()}
+        assert people == {"per.persson@trafikverket.se": "pending"}
+        outbox = {r["recipient"]: (r["kind"], bytes(r["payload"])) for r in ledger.db.execute("SELECT * FROM outbox")}
+        assert {k: v[0] for k, v in outbox.items()} == {
+            "anna.svensson@trafikverket.se": "invited",
+            "per.persson@trafikverket.se": "guest_invitation",
+        }
+        receipt = read_message(outbox["anna.svensson@trafikverket.se"][1])
+        assert "Per Persson" in receipt.subject and "inte anmäld" in receipt.text
+        row = ledger.db.execute("SELECT state, reason FROM messages").fetchone()
+        assert row["state"] == "registered" and "signs up someone else" in row["reason"]
+        assert state is not None
+
+
+def test_a_cancellation_that_names_a_replacement_cancels_and_invites_them(tmp_path: Path) -> None:
+    with Ledger(_worker_settings(tmp_path).state.path) as ledger:
+        worker = Worker(_worker_settings(tmp_path), ledger)
+        worker.process_message(1, 1, mail("Räkna med mig!\n\nMvh\nAnna Svensson\n"))
+        worker.process_message(
+            1,
+            2,
+            mail(
+                "Jag kan tyvärr inte komma, men min kollega Per Persson (per.persson@trafikverket.se) "
+                "tar min plats.\n\nMvh\nAnna Svensson\n",
+                subject="Återbud",
+            ),
+        )
+        people = {r["email"]: r["status"] for r in ledger.registrations()}
+        assert people == {"anna.svensson@trafikverket.se": "cancelled", "per.persson@trafikverket.se": "pending"}
+        kinds = sorted(r["kind"] for r in ledger.db.execute("SELECT kind FROM outbox"))
+        assert kinds == ["cancellation", "confirmation", "guest_invitation"]

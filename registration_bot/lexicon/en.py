@@ -1,0 +1,294 @@
+r"""English: what people write to the registration address, one list per concept.
+
+Same names as :mod:`.sv`; see :mod:`registration_bot.lexicon` for the rules of writing them.
+"""
+
+from __future__ import annotations
+
+from .build import phrases, words
+
+# --- What the writer wants (intent.py) -----------------------------------------------------------
+
+# Sign-ups in the writer's own words: "Count me in", "I'd love to attend", "We'll be three".
+SIGNUP = phrases(r"""
+    sign (?:me|us) up | sign up | signing up | count (?:me|us) in | register (?:me|us|myself)
+    i(?:'d| would) (?:like|love) to (?:attend|join|come|register|participate|sign up|be there)
+    i(?:'ll| will) (?:attend|be there|come|join) | we(?:'ll| will) (?:attend|be there|come|join)
+    (?:i'm|i am|we're|we are) (?:in\b|coming|attending|interested in attending)
+    (?:i|we) (?:would )?(?:like|want|wish|love) to (?:attend|join|register|participate|come) | please register
+    save (?:me|us) a (?:seat|spot) | reserve (?:a|me a) (?:seat|spot) | (?:book|put) me (?:in|down)
+    \brsvp yes\b | \bi accept\b | happy to (?:attend|join|come) | (?:i|we)'d love to come
+    would (?:like|love) to (?:attend|join|come|register|participate)
+    \bme (?:plus|\+) (?:one|1|en|ett)\b | \bwe(?:'ll| will) be (?:\d{1,2}|two|three|four|five)\b
+""")
+# Cancellations: "I can't make it", "Please remove me", "Something has come up".
+CANCEL = phrases(r"""
+    \bcancel | unregister | deregister | withdraw | remove (?:me|my (?:name|registration|sign[- ]?up)) | take me off
+    (?:can'?t|cannot|can not|won'?t be able to|will not be able to|unable to|not able to|no longer able to) (?:make it|attend|come|join|participate|be there|go)
+    (?:won'?t|will not) (?:be (?:attending|coming|joining|able)|make it|attend) | no longer (?:attend|come|join|coming|attending)
+    (?:have|need) to (?:drop out|pull out|back out) | drop (?:out|me) | count me out | something (?:has )?come up
+""")
+# Changes to a registration, which win over sign-up words: "Change of plans", "I'm now vegan".
+CHANGE = phrases(r"""
+    \bupdate\b | change of plans | change (?:my|the|our) | \bamend | \bcorrection\b | \binstead of\b
+    no longer (?:vegan|vegetarian) | \bi'?m now\b | only me now
+""")
+# Additions, also in a first sign-up: "I forgot to mention ...", "adding a colleague".
+ADDITION = phrases(r"""
+    forgot to (?:mention|say|add|tell) | (?:add|adding) (?:that|a colleague|one more|my) | (?:now|also) (?:be )?bringing
+""")
+# "My colleague would also like to come": who, will, also, a softener and the verb, in that order.
+ADDITION_WHO = words(r"colleague\w* boss he she")
+ADDITION_WILL = words("would will wants?")
+ALSO = words("also")
+ADDITION_SOFTENER = phrases("like to")
+JOIN_VERBS = words("come join attend")
+# Hedges and questions that make a sign-up phrase tentative: "I might sign up if so".
+HEDGE = phrases(r"""
+    \bmight\b | \bmaybe\b | \bperhaps\b | \bconsidering\b | thinking (?:about|of) | \bif so\b | \bbefore i\b
+    wondering | would like to know | if one wants | how do i | not sure (?:if|whether) | don't know (?:if|whether|yet)
+    unsure | \bprobably\b | can't decide
+""")
+# Already registered, so a sign-up phrase is not a new sign-up: "I already signed up last week".
+ALREADY = phrases("already (?:signed up|registered) | have (?:already )?registered | signed up (?:last|a few|two|for)")
+# A polite request is a sign-up, not a question: "Could you sign me up?".
+REQUEST = phrases(
+    r"\b(?:can|could|would|will) you (?:please |kindly )?(?:sign|register|book|add|put|count) (?:me|us)\b"
+)
+# The writer speaking of themselves ("I", "we", "my"): a sign-up phrase is theirs.
+FIRST_PERSON = words("i i'm i'd i'll we we're we'll me us my our")
+# "My colleague can't come" is someone else's change: possessive, person, or a pronoun first.
+POSSESSIVES = words("my our")
+OTHER_PEOPLE = words("colleague colleagues boss friend partner wife husband")
+THIRD_PERSON = words("he she they")
+# A plain yes to the invitation: "Yes!", "Count me in".
+YES = phrases("yes | yep | sure | definitely | absolutely | count me in")
+# Labels of a form-like sign-up: "Name: ...".
+FORM_LABELS = phrases("name | full name | organization | company")
+# Subject prefixes of replies and forwards: "Re: Registration", "Fwd: ...".
+REPLY_PREFIXES = words("re fwd? fw")
+# Our confirmation, quoted or in the subject: a sign-up phrase below it changes the registration.
+CONFIRMATION = phrases("thanks for signing up | you are (?:now )?registered | your registration | confirmation")
+# Subjects that say sign-up or cancellation: "Registration", "Cancel".
+SUBJECT_SIGNUP = phrases("registration | sign[- ]?up | rsvp")
+SUBJECT_CANCEL = words("cancel")
+# Words that may stand before an elliptical sign-up: "Hi! Count me in".
+LEAD_INS = phrases("hi | hello | hey | dear all | yes | great | thanks | sure")
+# Words that start a new clause: "I'm coming, but my colleague can't".
+CLAUSE_JOINERS = words("but and")
+WHILE = words("while")
+# Conditionals: "If I can't make it, ..." is no cancellation; "Provided that ...".
+IF = words("if")
+IN_CASE: tuple[str, ...] = ()
+PROVIDED = words("provided")
+
+# --- Privacy requests (intent.py) ----------------------------------------------------------------
+
+# Erasure (GDPR art. 17): "Please delete my data", "Forget me".
+ERASE = phrases(r"""
+    \b(?:delete|erase|remove|purge|wipe) (?:all )?(?:of )?my (?:\w+ )?(?:data|information|info|records?)\b
+    \b(?:delete|erase) (?:all )?(?:of )?my (?:personal )?details\b
+    \b(?:delete|erase|remove|purge|wipe) (?:all )?(?:the |any )?(?:personal )?(?:data|information|info|details|records?) (?:\w+ ){0,4}?(?:about|on|of|regarding) me\b
+    \bforget me\b | right to (?:be forgotten|erasure) | \bdelete me from\b | \berasure request\b
+""")
+# Access (GDPR art. 15): "What data do you have about me?", "Send me a copy of my data".
+ACCESS = phrases(r"""
+    \bwhat (?:personal )?(?:data|information|info|details|records) (?:\w+ ){0,4}?(?:about me|on me|on file)
+    \bwhat (?:personal )?data (?:do|did) you (?:have|hold|store|keep)
+    \b(?:send|give|show|see|access|obtain|get|export|copy of|want|like to see|like to know|like to have) (?:me )?(?:a copy of )?(?:all )?(?:my (?:personal )?(?:data|information|records)|(?:the )?(?:personal )?(?:data|information|details|records) (?:\w+ ){0,3}?(?:about|on) me)\b
+    subject access request | right of access | \bdsar\b | artic(?:le|el) 15\b
+""")
+# A whole message that only names the data: "My data please", "GDPR".
+BARE_ACCESS = phrases("my (?:personal )?data | gdpr")
+PLEASE = words("please")
+# Negations before a request: "You don't need to delete my data".
+NEGATIONS = phrases("not | don't | do not | never | no need to")
+# Our own notice quoted back: 'Reply "delete my data" to ...'.
+REPLY_VERBS = words("reply write answer")
+# A polite question is still a request: "Hi, could you delete my data?".
+POLITE_OPENERS = words("hi hello please")
+POLITE_ASKS = phrases("could | can | would | will you please | please")
+# Answers to our "shall we erase?" question: "Yes", "Don't delete", "I changed my mind".
+CONFIRM_YES = phrases("ok | yes | yep | confirm(?:ed)? | i confirm | delete | erase")
+CONFIRM_NO = words("no nope")
+ERASE_VERBS = words("delete erase remove")
+NOT = phrases("don't | do not | not")
+CHANGED_MIND = phrases(r"\bcancel (?:the|my|this) (?:request|deletion|erasure) | changed my mind")
+
+# --- Diet (diet.py) ------------------------------------------------------------------------------
+
+# Words per diet category: "vegetarian", "gluten-free", "allergic to nuts".
+DIET_WORDS = {
+    "vegan": phrases(r"\bvegan | plant[- ]based"),
+    "vegetarian": phrases(r"vegetari | \bveggie | \bveg\b | \bno meat\b | meat[- ]free"),
+    "gluten_free": words("gluten celiac coeliac"),
+    "lactose_free": phrases("lactose | dairy[- ]free | no dairy"),
+    "nut_allergy": phrases(r"nut allerg | \bnuts\b | peanut | tree nut | allergic to nuts"),
+    "halal": words(r"\bhalal"),
+    "kosher": words(r"\bkosher"),
+    "pescetarian": words("pesc[ae]tari"),
+}
+# Foods people avoid, each "other": "I don't eat mushrooms", "no shellfish".
+FOODS = words(r"""
+    pork mushrooms? onions? tomato\w* shellfish fish eggs? soy sesam\w* celery citrus strawberr\w* kiwi alcohol
+    mustard lupin shrimps? paprika coriander sugar beef lamb chicken
+""")
+AVOID = phrases(r"""
+    don't eat | do not eat | cannot eat | can't eat | can't tolerate | cannot tolerate | \bno\b | \bwithout\b | avoid
+""")
+# An allergy or intolerance with no category of its own: "FODMAP", "allergic to ...".
+ALLERGY_WORDS = words("allergic allergy allergies intoleran fodmap diabet")
+# No special diet: "No dietary requirements", "I eat anything".
+NO_DIET = phrases(r"""
+    no (?:special )?diet | no dietary | no food (?:requirements|preferences) | no allergies | nothing special
+    eat (?:anything|everything) | no (?:food )?preferences | no restrictions | no requirements | not picky
+""")
+# Labels of a diet line, and the answers that mean none: "Dietary requirements: none".
+DIET_LABELS = phrases("dietary(?: requirements| needs| restrictions)? | diet | food | allergies")
+NO_DIET_ANSWERS = phrases("none | no | n/a | na | nope | nothing | no thanks")
+# "No longer vegan", "vegetarian instead of vegan": the diet named after it is not the writer's.
+NO_LONGER = phrases("no longer | instead of | not")
+# "Not an allergy, just a preference": nothing the kitchen must plan for.
+NOT_NEEDED = phrases("not an allergy | just a preference | no need to plan")
+# A named allergy, cut out before looking for other foods: "allergic to peanuts", "lactose intolerant".
+ALLERGY_PREFIXES = phrases("allergic to | intolerant to")
+ALLERGENS = words("gluten celiac coeliac lactose dairy nut peanut")
+ALLERGY_SUFFIXES = words("intolerant intolerance allergy free")
+# "No allergies": the words that deny an allergy.
+NONE_WORDS = phrases("no | none | not any")
+# "Fish is fine but no meat": a pescetarian, unless the fish is refused.
+FISH = words("fish")
+MEATLESS = words("meat")
+NOT_FISH = phrases("allergic | no fish | not fish")
+# The writer, in a clause that names a guest: "Per and I are vegetarian".
+ME = words("i me we")
+
+# --- Seats and guests (details.py) ---------------------------------------------------------------
+
+NUMBER_WORDS = {
+    "one": 1,
+    "a": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+# "3 instead of two": the numbers a correction counts from.
+SMALL_NUMBER_WORDS = words("one two three")
+ONE = words("one")
+# People who come along: "me and two colleagues", "my partner".
+COMPANIONS = words(r"""
+    colleagues? friends? partner guests? coworkers? co-workers? teammates? wife husband boss manager people persons?
+    others?
+""")
+# Companions in the plural: "me and my colleagues" brings an unknown number.
+PLURAL_COMPANIONS = words("colleagues friends guests coworkers people")
+# A total said outright: "Number of people: 3", "We'll be 4", "Make it 5", "a party of 6", "3 people".
+SEAT_LABELS = phrases(
+    "number of (?:people|attendees|seats|guests|participants) | seats | attendees | people | party size"
+)
+WE = words("we")
+WE_VERBS = words("will are would should")
+SEAT_FILLERS = words("now actually be")
+DURATIONS = words("days hours weeks years")
+MAKE_IT = phrases("make (?:it|that) | change (?:it|that) to")
+INSTEAD_OF = phrases("instead of")
+GROUP_OF = phrases("party of | a team of | team of | a group of")
+HEADCOUNT_UNITS = words("people persons attendees participants seats")
+SEATS_FOR = phrases("seats? for | tickets? for")
+WE_ARRIVE: tuple[str, ...] = ()
+ARRIVE_UNITS: tuple[str, ...] = ()
+IN_TOTAL = phrases("in total | all together | altogether")
+# Companions counted one by one: "me and my colleague", "bringing two friends", "plus one".
+I_AND = words("me i myself")
+ME_PLUS = words("me up")
+AND = words("and plus")
+WITH = words("with")
+BRING = words("bring(?:ing)?")
+BRING_MY = phrases("bring(?:ing)? | will bring | 'll bring")
+MY = words("my our")
+MY_AFTER_AND = words("my our")
+MY_WITH = words("my")
+# "My colleague pointed me to the meetup" is not coming along.
+NOT_COMING = words("pointed told recommended sent forwarded tipped mentioned")
+# A guest list's words: "My colleague Per Persson (per@x.se) also wants to join"; "(me)" marks the writer.
+GUEST_CONTEXT = phrases(r"""
+    colleague | \band\b | \balso\b | following | register | sign up | coworker | boss | \bus\b | \bteam\b
+""")
+GUEST_LEAD_WORDS = words("My Our And Colleague")
+MYSELF = words("me i myself")
+# Signing someone else up: "I'd like to register my colleague ...", "on her behalf", "I can't come myself".
+ON_BEHALF = phrases(r"""
+    \b(?:register|sign up|signing up|enrol|enroll|book|registering|booking|nominate) (?:my|our|a|one|two|three) (?:\w+ )?(?:colleagues?|coworkers?|co-workers?|friends?|boss|manager|partner|guests?|teammates?)
+    \b(?:sign|register|book) (?:my|our) (?:\w+ )?(?:colleagues?|coworkers?|friends?|boss|manager|partner|guests?) (?:up|in)\b
+    \bregister the following | on behalf of | on (?:his|her|their) behalf | in my place | instead of me
+    \b(?:not|won't be|can't make it|cannot make it|unable to attend) (?:\w+ ){0,2}myself\b | someone else | somebody else
+""")
+# The writer is coming too: "sign me and my colleague up", "we'll be two", "Anna Svensson (me)".
+SELF_INCLUDED = phrases(r"""
+    \b(?:register|sign|book|count|add) (?:\w+ )?(?:me|us|myself)\b | \b(?:me|myself|us) (?:and|\+|plus|too|as well)\b
+    \band (?:me|myself)\b | \bi(?:'ll| will| am|'m| would| shall) (?:also |too |be )?(?:come|coming|attend|attending|join|joining|there)\b
+    \bboth of us\b | \bwe both\b | \((?:me|myself)\) | \bi'd (?:also |too )?(?:like|love) to (?:come|attend|join)
+    \bwe(?:'ll| will| are) (?:both |all )?(?:come|coming|attend|attending|join|joining|be there|be (?:\d|two|three|four))
+""")
+
+# --- Names and organisations (people.py, organisations.py) ---------------------------------------
+
+# "Name: Anna Svensson", "My name is Anna Svensson", "This is Anna Svensson" (first name and surname).
+NAME_LABELS = phrases("name | full name | participant")
+NAME_SAID = phrases("my name is | my name's | change my name to | correct my name to | update my name to")
+INTRODUCTIONS = phrases("this is | i am | i'm")
+# "Organization: Swedish Tax Agency".
+ORG_LABELS = words("organization org company employer affiliation university")
+# Lower-case words inside an organisation's name: "Museum of Work", "Ernst & Young".
+ORG_NAME_WORDS = words("of the for de &")
+ORG_NAME_ENDINGS: tuple[str, ...] = ()
+ORG_NAME_PREPOSITIONS: tuple[str, ...] = ()
+# Small words that never join two capitalised parts of one name ("Anna and Per", "I at Region X").
+NOT_BRIDGES = words("but with from at to in and is as who that the a an")
+# Capitalised words that never begin an organisation's name.
+NOT_ORG_STARTS = words("I I'm We My Our Hi Thanks PS")
+# Where they work, said in passing: "I work at the Swedish Tax Agency", "developer at Skånetrafiken".
+ORG_CUES = phrases(r"""
+    member | active | involved | i am | i'm | our | work(?:s|ing)? | employed | stud(?:y|ying|ent) | researcher
+    developer | engineer | owner | manager | analyst | officer | consultant | lead | volunteer | lecturer | archivist
+    team | office | department
+""")
+ORG_CUE_PREPOSITIONS = words("at for in")
+# "My employer is the Swedish Tax Agency".
+MY_ORG = words("my our")
+ORG_NOUNS = words("organization employer company")
+IS_NAMED = words("is")
+# "a small company, Lund Data Ltd".
+ORG_KINDS = words("company firm startup organization agency employer")
+# "volunteer (Code for Sweden)".
+ORG_ROLES = words("volunteer member developer consultant researcher student")
+# "We at the Swedish Tax Agency", "my colleagues from Region Skåne", "on behalf of Föreningen X".
+I_WE_ME_US = words("i we us me")
+I_WE = words("i we")
+FROM = words("from")
+COLLEAGUES_FROM = phrases(r"colleagues?[ \t]+from")
+REPRESENTING = phrases(r"\bwe at | representing | on behalf of")
+ORG_ARTICLES = words("the")
+# "Carlos Mendes, developer at Skånetrafiken", "Anna from DIGG": the words between a name and its organisation.
+AT_ORG = words("at")
+SIGNED_FROM = words("from at")
+# "Department of Transport at Region Stockholm": a department within its organisation.
+WITHIN = words("of at")
+
+# --- Language (language.py) ----------------------------------------------------------------------
+
+# Frequent words that tell a short text is English.
+FUNCTION_WORDS = frozenset(
+    """
+    the and to of is are i'm i'd i'll i've we you my me our your for on in with at be will would like please sign up
+    attend attending count hi hello thanks thank regards best dear can cannot can't could not this that
+    there it am have has from by colleague colleagues come coming register registration cancel sorry
+    unfortunately what when where any also but if so just an a
+    """.split()
+)

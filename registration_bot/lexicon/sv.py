@@ -1,0 +1,310 @@
+r"""Swedish: what people write to the registration address, one list per concept.
+
+Same names as :mod:`.en`; see :mod:`registration_bot.lexicon` for the rules of writing them.
+"""
+
+from __future__ import annotations
+
+from .build import phrases, words
+
+# --- What the writer wants (intent.py) -----------------------------------------------------------
+
+# Sign-ups in the writer's own words: "Jag anmäler mig!", "Räkna med mig", "Vi blir tre".
+SIGNUP = phrases(r"""
+    \banmäl(?:a|er)? (?:mig|oss|härmed|gärna|också|även) | \banmäler (?:mig|oss|härmed)
+    (?:vill|ska|skulle) (?:gärna |också |även |jättegärna |väldigt gärna )?(?:vilja )?(?:anmäla|delta|vara med|komma|närvara|medverka|boka|registrera|gå)
+    räkna med (?:mig|oss) | räkna in (?:mig|oss) | (?:jag|vi) (?:är|e) med
+    (?:jag|vi) (?:kommer|deltar|är på|ses där|närvarar)\b | kommer gärna | deltar gärna | är gärna med | gärna med\b
+    skriv upp (?:mig|oss) | boka (?:mig|en plats|plats|oss) | (?:jag|vi) hänger på
+    intresserad(?:e)? av att (?:delta|komma|vara med) | intresserad och vill | tacka(?:r)? ja | ja tack | ja, tack
+    önskar (?:delta|anmäla|komma) | plats(?:er)? (?:till|för) (?:mig|oss) | ^hänger på\b | hänger (?:gärna )?med\b
+    \b(?:jag|mig) (?:plus|\+) (?:one|1|en|ett)\b
+    \bvi (?:blir|är|kommer) (?:\d{1,2}|två|tre|fyra|fem|sex|sju|åtta)\b
+    (?:^|[.!]\s*)(?:gärna|absolut|självklart)[!.] | hoppas få komma | vill hemskt gärna
+""")
+# Cancellations: "Jag kan tyvärr inte komma", "Stryk mig från listan", "Något har kommit emellan".
+CANCEL = phrases(r"""
+    avanmäl | avregistrer | stryk (?:mig|mitt namn|min anmälan|oss) | ta bort (?:mig|min anmälan|oss|mitt namn)
+    lämna(?:r)? återbud | återbud | avboka | avstå | hoppa(?:r)? av | backa ur | tacka(?:r)? nej
+    \b(?:kan|kommer|hinner|har möjlighet|går|får|kunna)(?: \w+){0,3} (?:inte|ej)(?: \w+){0,3} (?:komma|delta|närvara|vara med|medverka|dyka upp|följa med|gå)
+    \b(?:inte|ej) (?:längre )?(?:möjlighet|kunna|komma|delta) | kommer (?:tyvärr )?inte(?! från| ifrån| heller från)\b
+    något (?:har )?kommit emellan
+""")
+# Changes to a registration, which win over sign-up words: "Vi blir färre", "Jag har bytt jobb".
+CHANGE = phrases(r"""
+    \bändr(?:a|ing|ar|at)\b | uppdater | rättelse | korrigera | \bistället för\b | \bi stället för\b
+    (?:vi|jag) blir (?:nu |istället |i stället |ändå )?(?:fler|färre|en till|en mer)
+    bytt (?:jobb|arbete|organisation|namn|mejl|e-post) | \bnumera\b | inte längre (?:vegan|vegetarian|vegetarisk)
+    bara jag nu | kommer ensam | jag kommer själv
+""")
+# Additions, also in a first sign-up: "Jag glömde nämna att ...", "Lägg till min kollega".
+ADDITION = phrases(r"""
+    lägg(?:a)? till | tillägg | komplettera | (?:glömde|glömt) (?:att )?(?:skriva|nämna|säga|berätta)
+""")
+# "Min kollega vill också gärna komma": who, will, also, a softener and the verb, in that order.
+ADDITION_WHO = words(r"kollega\w* chef han hon")
+ADDITION_WILL = words("vill ska kan")
+ALSO = words("också även")
+ADDITION_SOFTENER = words("gärna")
+JOIN_VERBS = phrases("följa med | komma | vara med")
+# Hedges and questions that make a sign-up phrase tentative: "Jag funderar på att anmäla mig".
+HEDGE = phrases(r"""
+    funderar på | fundera på | tänker (?:kanske|eventuellt) | kanske | eventuellt | möjligen | innan (?:jag|vi) kan
+    skulle (?:kunna )?vilja veta | undrar (?:om|hur|när|var|vad) | vem ska man | om man vill | hur gör (?:jag|man)
+    vet inte om | osäker på om | troligen | förmodligen | kan inte bestämma
+""")
+# Already registered, so a sign-up phrase is not a new sign-up: "Jag har redan anmält mig".
+ALREADY = phrases(r"har (?:redan )?anmält | redan anmäld | anmälde mig (?:för|i|redan)")
+# A polite request is a sign-up, not a question: "Kan ni anmäla mig?".
+REQUEST = phrases(r"""
+    \b(?:kan|skulle|vill) ni (?:(?:snälla|vänligen|gärna|också|även) )?(?:anmäla|registrera|skriva upp|boka|lägga till) (?:mig|oss)\b
+""")
+# The writer speaking of themselves ("jag", "vi", "min"): a sign-up phrase is theirs.
+FIRST_PERSON = words("jag vi mig oss min mitt vår")
+# "Min kollega kan inte komma" is someone else's change: possessive, person, or a pronoun first.
+POSSESSIVES = words("min mina vår våra")
+OTHER_PEOPLE = words("kollega kollegor chef vän partner sambo fru man")
+THIRD_PERSON = words("han hon de")
+# A plain yes to the invitation: "Ja!", "Absolut".
+YES = words("ja japp jajamän absolut självklart gärna")
+# Labels of a form-like sign-up: "Namn: ...".
+FORM_LABELS = words("namn organisation företag")
+# Subject prefixes of replies and forwards: "SV: Anmälan", "VB: ...".
+REPLY_PREFIXES = words("sv vb")
+# Our confirmation, quoted or in the subject: a sign-up phrase below it changes the registration.
+CONFIRMATION = phrases(r"tack för din anmälan | du är (?:nu )?anmäld | din anmälan | bekräftelse")
+# Subjects that say sign-up or cancellation: "Anmälan", "Återbud".
+SUBJECT_SIGNUP = phrases("anmälan | anmäl mig | deltagande")
+SUBJECT_CANCEL = words("avanmälan avanmäl återbud")
+# Words that may stand before an elliptical sign-up: "Hej! Hänger på!".
+LEAD_INS = phrases("hej | hej hej | hejsan | hallå | ja | kul | tack | absolut | gärna | självklart")
+# Words that start a new clause: "Jag kommer, men min kollega kan inte".
+CLAUSE_JOINERS = words("men och")
+WHILE = words("medan")
+# Conditionals: "Om jag inte kan komma ..." is no cancellation; "Ifall det går, ...", "Förutsatt att ...".
+IF = words("om")
+IN_CASE = words("ifall")
+PROVIDED = words("förutsatt")
+
+# --- Privacy requests (intent.py) ----------------------------------------------------------------
+
+# What people call their data: "mina uppgifter", "personuppgifterna", "min data".
+_DATA = r"(?:person|kontakt)?(?:uppgifter|uppgifterna|data|datan|information|informationen)"
+# Erasure (GDPR art. 17): "Radera mina uppgifter", "Glöm mig".
+ERASE = phrases(rf"""
+    \b(?:radera|raderar|ta bort|tar bort|rensa|rensar|makulera|makulerar|gallra|gallrar) (?:alla |all |samtliga )?(?:(?:mina|min|mitt) (?:\w+ )?{_DATA}|{_DATA} (?:\w+ ){{0,4}}?om mig)\b
+    \bradera mig\b | \bglöm (?:bort )?mig\b | rätten att bli (?:bort)?glömd | \b(?:begär|begäran om) radering
+""")
+# Access (GDPR art. 15): "Vilka uppgifter har ni om mig?", "Skicka mina uppgifter".
+ACCESS = phrases(rf"""
+    registerutdrag | \butdrag (?:ur|av|från) (?:registret|mina)
+    \b(?:vilka|vad för|vilken) (?:\w+ ){{0,2}}?(?:person)?(?:uppgifter|data|information) (?:\w+ ){{0,4}}?(?:om mig|(?:sparat|lagrat|registrerat|sparar|lagrar) (?:\w+ ){{0,2}}?om mig)
+    \bvad (?:har ni|ni har|finns det) (?:\w+ ){{0,2}}?(?:sparat|lagrat|registrerat|för uppgifter)? ?om mig
+    \b(?:skicka|visa|ge|lämna ut|begär|begära|se|få ut|ta del av|vill ha|vill veta) (?:mig )?(?:\w+ ){{0,2}}?(?:mina (?:\w+ )?{_DATA}|{_DATA} (?:ni har )?om mig|min data)\b
+""")
+# A whole message that only names the data: "Mina uppgifter tack".
+BARE_ACCESS = phrases("mina (?:person)?uppgifter | registerutdrag")
+PLEASE = words("tack")
+# Negations before a request: "Ni behöver inte radera mina uppgifter".
+NEGATIONS = words("inte ej icke aldrig")
+# Our own notice quoted back: 'Svara "radera mina uppgifter" för att ...'.
+REPLY_VERBS = words("svara skriv")
+# A polite question is still a request: "Hej, kan ni radera mina uppgifter?".
+POLITE_OPENERS = words("hej snälla")
+POLITE_ASKS = words("kan skulle vill")
+# Answers to our "shall we erase?" question: "Ja", "Radera inte", "Jag har ändrat mig".
+CONFIRM_YES = phrases("ja | japp | jajamän | okej | bekräftar | jag bekräftar | radera")
+CONFIRM_NO = words("nej")
+ERASE_VERBS = phrases("radera | ta bort")
+NOT = words("inte ej")
+CHANGED_MIND = phrases(r"\bångra\w* | \bavbryt | ändrat mig")
+
+# --- Diet (diet.py) ------------------------------------------------------------------------------
+
+# Words per diet category: "vegetarian", "glutenfri", "allergisk mot nötter".
+DIET_WORDS = {
+    "vegan": phrases(r"\bvegan | växtbaserad"),
+    "vegetarian": phrases(r"""
+        vegetari | \bvego\b | lakto[- ]?ovo | ovo[- ]?lakto | (?:äter|eat) (?:inte|inget|no|not|don't eat|ej) kött | köttfri
+    """),
+    "gluten_free": words("gluten celiaki"),
+    "lactose_free": phrases("laktos | mjölkfri | mjölkprotein | utan mjölk | mjölkallergi"),
+    "nut_allergy": phrases("nötter | nötallergi | jordnöt | hasselnöt | mandel | allergisk mot nöt"),
+    "halal": words(r"\bhalal"),
+    "kosher": words(r"\bkosher \bkoscher"),
+    "pescetarian": words("pesc[ae]tari"),
+}
+# Foods people avoid, each "other": "jag äter inte svamp", "tål inte selleri".
+FOODS = words(r"""
+    fläsk\w* griskött svamp\w* lök tomat\w* skaldjur fisk ägg soja sesam\w* selleri citrus jordgubb\w* kiwi alkohol
+    senap lupin räkor paprika koriander socker nötkött lamm kyckling
+""")
+AVOID = phrases(r"""
+    äter inte | inte äta | kan inte äta | tål inte | tål ej | kan inte tåla | reagerar på | \butan\b | undviker
+    inget | ingen | inga
+""")
+# An allergy or intolerance with no category of its own: "överkänslig mot ...".
+ALLERGY_WORDS = words("allergi allergisk intoleran överkänslig diabet")
+# No special diet: "Ingen specialkost", "Jag äter allt".
+NO_DIET = phrases(r"""
+    ingen specialkost | inga specialkost | ingen särskild kost | inga (?:särskilda )?(?:kost|mat)(?:önskemål|krav|preferenser)
+    äter allt | (?:har )?inga allergier | ingen allergi
+    (?:ingen|none) (?:av oss|of us) (?:har|has|have) (?:några |any )?(?:allergier|allergies|specialkost|dietary)
+    inga (?:mat|kost)?önskemål | ingen specialmat | inga specialkostönskemål | inga matpreferenser | allätare
+""")
+# Labels of a diet line, and the answers that mean none: "Specialkost: nej".
+DIET_LABELS = phrases("specialkost | kost | allergier | matpreferens(?:er)? | mat")
+NO_DIET_ANSWERS = phrases("nej | ingen | inga | inget | nej tack")
+# "Inte längre vegan", "vegetarisk istället för vegan": the diet named after it is not the writer's.
+NO_LONGER = phrases("inte längre | i stället för | istället för | inte")
+# "Det är ingen allergi, bara en preferens": nothing the kitchen must plan for.
+NOT_NEEDED = phrases(
+    "inte (?:en )?allergi | bara (?:en )?preferens | behöver inte (?:ta hänsyn|planera) | inget ni behöver"
+)
+# A named allergy, cut out before looking for other foods: "allergisk mot nötter", "laktosintolerant".
+ALLERGY_PREFIXES = phrases("allergisk mot | intolerant mot")
+ALLERGENS = words("gluten celiaki laktos mjölk nöt mandel")
+ALLERGY_SUFFIXES = words("allergi allergisk fri")
+# "Ingen allergi": none of the words that deny an allergy.
+NONE_WORDS = phrases("ingen | inga | inte några")
+# "Vegetarian men äter fisk": a pescetarian, unless the fish is refused.
+FISH = words("fisk")
+MEATLESS = words("vegetari kött")
+NOT_FISH = phrases("allergi | ingen fisk | inte fisk | utan fisk")
+# The writer, in a clause that names a guest: "Per och jag äter vegetariskt".
+ME = words("jag mig vi")
+
+# --- Seats and guests (details.py) ---------------------------------------------------------------
+
+NUMBER_WORDS = {
+    "en": 1,
+    "ett": 1,
+    "två": 2,
+    "tre": 3,
+    "fyra": 4,
+    "fem": 5,
+    "sex": 6,
+    "sju": 7,
+    "åtta": 8,
+    "nio": 9,
+    "tio": 10,
+}
+# "3 istället för två": the numbers a correction counts from.
+SMALL_NUMBER_WORDS = words("en ett två tre")
+ONE = words("en ett")
+# People who come along: "jag och två kollegor", "min sambo".
+COMPANIONS = words(r"""
+    kollega kollegor kollegorna kolleger arbetskamrat(?:er)? vän vänner kompis(?:ar)? partner sambo fru man make maka
+    chef medarbetare praktikant person(?:er)? gäst(?:er)?
+""")
+# Companions in the plural: "jag och mina kollegor" brings an unknown number.
+PLURAL_COMPANIONS = words("kollegor kolleger vänner gäster")
+# A total said outright: "Antal personer: 3", "Vi blir nog 4", "Gör det till 5", "ett gäng på 6", "3 st".
+SEAT_LABELS = phrases("antal(?: personer| platser| deltagare)? | platser | personer | deltagare")
+WE = words("vi")
+WE_VERBS = words("blir är kommer")
+SEAT_FILLERS = phrases("nog | totalt | sammanlagt | i alla fall | just nu | alltså | då")
+DURATIONS = words("dagar veckor timmar år")
+MAKE_IT = phrases("gör det till | ändra till")
+INSTEAD_OF = phrases("istället för | i stället för")
+GROUP_OF = phrases("ett gäng på | en grupp på | ett team på")
+HEADCOUNT_UNITS = words("personer pers st stycken deltagare platser")
+SEATS_FOR = phrases("plats(?:er)? för | boka")
+WE_ARRIVE = words("kommer blir")
+ARRIVE_UNITS = words("från st stycken")
+IN_TOTAL = phrases("totalt | sammanlagt | i allt")
+# Companions counted one by one: "jag och min kollega", "tar med mig två vänner", "plus en".
+I_AND = words("jag")
+ME_PLUS = words("jag mig")
+AND = words("och plus samt")
+WITH = words("med")
+BRING = phrases("tar med | tar jag med | ta med | med mig")
+BRING_MY = phrases("tar med | tar jag med | tar vi med | ta med")
+MY = words("min vår")
+MY_AFTER_AND = words("min mina vår")
+MY_WITH = words("min mitt mina")
+# "Min kollega tipsade mig om träffen" is not coming along.
+NOT_COMING = words("tipsade skickade berättade vidarebefordrade tipsat")
+# A guest list's words: "Min kollega Per Persson (per@x.se) vill också komma"; "(jag)" marks the writer.
+GUEST_CONTEXT = phrases(
+    r"kolleg | också | även | \bsamt\b | \boch\b | följande | anmäla | medarbetare | chef | \boss\b"
+)
+GUEST_LEAD_WORDS = words("Min Vår Och Kollega Kollegan")
+MYSELF = phrases("jag | mig själv")
+# Signing someone else up: "Jag vill anmäla min kollega ...", "för hennes räkning", "jag kan inte själv".
+ON_BEHALF = phrases(r"""
+    \banmäl(?:a|er|de)? (?:härmed |också |även |gärna )?(?:min|mitt|mina|vår|våra|en|två|tre) (?:\w+ )?(?:kollega|kollegor|kolleger|medarbetare|chef|vän|vänner|praktikant|gäst|gäster|sambo|partner)
+    \banmäl(?:a|er)? (?:härmed )?(?:följande|nedanstående) | för (?:hans|hennes|deras|min \w+s) räkning
+    å (?:hans|hennes|deras|min \w+s) vägnar | på uppdrag av | i stället för mig | istället för mig
+    \binte (?:\w+ ){0,2}själv\b | någon annan
+""")
+# The writer is coming too: "anmäla mig och min kollega", "vi blir två", "Anna Svensson (jag)".
+SELF_INCLUDED = phrases(r"""
+    \banmäl\w* (?:\w+ )?(?:mig|oss)\b | \b(?:mig|oss) (?:och|samt|\+|plus)\b | \b(?:och|samt|\+|plus) (?:mig|jag)\b
+    \bjag (?:kommer|deltar|är med|följer med) (?:också|även|med|gärna)\b | \bjag med\b | \bvi två\b | \bbåda\b | \bbägge\b
+    \bvi (?:kommer (?:båda |alla )?(?:gärna|med|\d|två|tre|fyra)|blir (?:\d|två|tre|fyra|fem)|är (?:\d|två|tre|fyra|fem|med))\b
+    \((?:jag|mig själv)\) | räkna med (?:mig|oss)
+""")
+
+# --- Names and organisations (people.py, organisations.py) ---------------------------------------
+
+# "Namn: Anna Svensson", "Jag heter Anna Svensson", "Det är Anna Svensson" (first name and surname).
+NAME_LABELS = phrases("namn | fullständigt namn | för- och efternamn | deltagare")
+NAME_SAID = phrases(r"""
+    jag heter | mitt namn är | namnet är | (?:ändra|rätta|byt) (?:mitt )?namn(?:et)? till | mitt namn ska vara
+""")
+INTRODUCTIONS = phrases("det är")
+# "Organisation: Region Skåne".
+ORG_LABELS = words("""
+    organisation företag myndighet arbetsgivare arbetsplats förvaltning bolag institution universitet lärosäte kommun
+    region förening
+""")
+# Lower-case words inside an organisation's name: "Kodbyrån i Norr AB", "Post- och telestyrelsen".
+ORG_NAME_WORDS = words("i för och AB kommun stad universitet högskola region ekonomisk förening län tekniska")
+ORG_NAME_ENDINGS = words("""
+    styrelsen verket myndigheten nämnden kommun förvaltningen inspektionen universitet högskola högskolan institutet
+    förbundet rådet kassan banken bolaget museet arkivet biblioteket
+""")
+ORG_NAME_PREPOSITIONS = words("på vid hos")
+# Small words that never join two capitalised parts of one name ("Anna och Per", "Jag på Region X").
+NOT_BRIDGES = words("men som med till hos på vid och att är en ett")
+# Capitalised words that never begin an organisation's name.
+NOT_ORG_STARTS = words("Jag Vi Min Mitt Vår Hej Tack")
+# Where they work, said in passing: "jag jobbar på Region Skåne", "aktiv i Föreningen X".
+ORG_CUES = phrases(r"""
+    jobbar | arbetar | anställd | verksam | forskar | läser | studerar | pluggar | doktorerar | praktiserar | konsultar
+    aktiv | engagerad | medlem | jag är | vår | våra | arkivarie | kontor | avdelning | enhet | grupp
+""")
+ORG_CUE_PREPOSITIONS = words("på vid hos för inom åt i")
+# "Min arbetsgivare är Skatteverket".
+MY_ORG = words("min mitt vår")
+ORG_NOUNS = words("organisation arbetsgivare företag myndighet arbetsplats")
+IS_NAMED = words("är heter")
+# "ett litet konsultbolag, Lunds Data AB".
+ORG_KINDS = words("konsultbolag konsultföretag företag bolag förening organisation myndighet byrå arbetsgivare")
+# "engagerad volontär (Code for Sweden)".
+ORG_ROLES = words("medlem engagerad aktiv utvecklare konsult student")
+# "Vi på Försäkringskassan", "jag och mina kollegor från Region Skåne", "representerar föreningen X".
+I_WE_ME_US = words("jag vi oss mig")
+I_WE = words("jag vi")
+FROM = words("från")
+COLLEAGUES_FROM = phrases(r"kollegor(?:na)?[ \t]+från | kollega[ \t]+från")
+REPRESENTING = phrases(r"\bvi på | representerar")
+ORG_ARTICLES = words("föreningen organisationen myndigheten företaget")
+# "Anna Svensson, utvecklare på DIGG", "Anna från DIGG": the words between a name and its organisation.
+AT_ORG = words("på vid hos")
+SIGNED_FROM = words("från på")
+# "Trafikförvaltningen i Region Stockholm": a department within its organisation.
+WITHIN = words("i på vid hos inom")
+
+# --- Language (language.py) ----------------------------------------------------------------------
+
+# Frequent words that tell a short text is Swedish.
+FUNCTION_WORDS = frozenset(
+    """
+    och att det är jag vi du ni med för på som av till inte har kan vill en ett den de mig mina min mitt
+    oss er hej hejsan tack gärna kommer komma anmäla anmäler anmälan avanmäla avanmäler också men om så
+    blir bli vara hälsningar mvh vänlig hälsning kollega kollegor från när var finns något någon eller
+    räkna nej ja tyvärr dag datum ska skulle måste gå går bara även eftersom här där lite mycket
+    """.split()
+)
