@@ -150,6 +150,8 @@ class Inbox:
         says where the message belongs); a lost connection ends the cycle.
         """
         moved: list[int] = []
+        if by_destination:
+            self.ledger.sync()  # the records must survive a power cut before the mail leaves the inbox
         for dest, items in by_destination.items():
             try:
                 box.move([uid for uid, _ in items], dest)

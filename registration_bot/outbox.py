@@ -122,9 +122,11 @@ class Outbox:
             )
             self._sent = None
 
-    def _set(self, row_id: int, state: str, error: str = "", *, retry_in: timedelta | None = None) -> None:
+    def _set(
+        self, row_id: int, state: str, error: str = "", *, retry_in: timedelta | None = None, durable: bool = False
+    ) -> None:
         now = datetime.now(UTC)
-        with self.ledger.transaction() as db:
+        with self.ledger.transaction(durable=durable) as db:
             self._commit_sent(db)
             db.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, updated_at = ?, next_attempt_at = ?,"
@@ -247,7 +249,9 @@ class Outbox:
                     raise SmtpAuthFailed(f"SMTP refused to send without authentication: {code} {reply_text(reply)}")
                 smtp.rset()
                 return self._reply_outcome(row, code, reply, ident)
-            self._set(row["id"], "data")
+            # Durable before DATA: after a power cut this row must say "data" (so
+            # it becomes unknown, never resent), and the change that queued it must exist.
+            self._set(row["id"], "data", durable=True)
             code, reply = smtp.data(row["payload"])
         except smtplib.SMTPResponseException as exc:
             code, reply = exc.smtp_code, exc.smtp_error
