@@ -7,6 +7,7 @@ in place and never copied: several of its sources are GPL-family licensed.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from registration_bot.reading import read_message
 from registration_bot.settings import load_settings
 from registration_bot.worker import Worker
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# ../shared/corpus beside the project, or wherever REGBOT_CORPUS points (a CI checkout elsewhere).
+CORPUS = Path(os.environ.get("REGBOT_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus")
 ROBOTS = {"auto_generated", "bounce", "mailing_list"}
 # Discourse's "mailman mirror" setting takes the sender from Reply-To; without
 # that setting the list address is the sender, which is what we read.
