@@ -59,6 +59,8 @@ _REPORT_TYPES = {
 # me up!" is a person writing.
 # Other languages' auto-reply subjects (German, French, Spanish, Italian, Dutch,
 # Norwegian, Danish, Finnish): colleagues' clients answer in their own language.
+# Each must be the whole subject or a prefix before ":", "]" or ")", so
+# "Absence: ..." is automatic and "Absence of a date?" is a person asking.
 _OTHER_AUTO_SUBJECTS = (
     "abwesenheitsnotiz",
     "automatische antwort",
@@ -69,6 +71,15 @@ _OTHER_AUTO_SUBJECTS = (
     "automatisk svar",
     "automatisk besked",
     "poissaolo",
+    "lomalla",
+    "afwezig",
+    "fraværende",
+    "ikke til stede",
+    "ausente",
+    "fuori sede",
+    "fuori ufficio",
+    "absence",
+    "abwesend",
 )
 _AUTO_SUBJECT = re.compile(
     r"^\s*[\[(]?\s*"
