@@ -58,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     lock = acquire_lock(settings)
     try:
         with open_ledger(settings) as ledger:
-            return Service(settings, ledger).run()
+            return Service(settings, ledger, config=Path(args.config)).run()
     finally:
         lock.release()
 

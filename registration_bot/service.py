@@ -12,6 +12,8 @@ reminder time already past (the service was down) runs once at once if the
 event has not begun and that date's reminders were not sent. SIGTERM
 and SIGINT set a stop flag that the worker checks between messages; the
 scheduler then waits for the running cycle to finish and the process exits 0.
+Before each cycle a changed configuration is loaded again (:mod:`reload`);
+SIGHUP forces that.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from types import FrameType
@@ -39,7 +42,8 @@ from .digest import queue_digest
 from .idle import IdleWatcher, backoff_seconds
 from .ledger import Ledger
 from .mailbox import LoginFailed, MailboxError
-from .settings import Settings
+from .reload import ConfigWatcher
+from .settings import Settings, load_settings
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -99,9 +103,19 @@ class InstanceLock:
 class Service:
     """Runs :meth:`Worker.cycle` on a schedule until told to stop."""
 
-    def __init__(self, settings: Settings, ledger: Ledger) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        *,
+        config: Path | None = None,
+        load: Callable[[Path], Settings] = load_settings,
+    ) -> None:
         self.settings = settings
+        self.ledger = ledger
         self.stop = threading.Event()
+        self.watcher = ConfigWatcher(config, settings, load) if config is not None else None
+        self._reload_requested = threading.Event()
         self.worker = Worker(settings, ledger, stop=self.stop)
         # A cycle sends for at most one interval, so that new mail is never kept waiting by old mail.
         self.worker.send_budget = float(settings.schedule.poll_seconds)
@@ -123,10 +137,37 @@ class Service:
         """Scheduled cycles; mail that arrives during one (IDLE) gets another at once."""
         while not self.stop.is_set():
             self.wake.clear()
+            self._reload()
             self._reminders()
             self._one_cycle()
             if not self.wake.is_set() or self._skip_until:
                 return
+
+    def _reload(self) -> None:
+        """Apply a changed configuration (see :mod:`reload`) before the cycle that should use it."""
+        if self.watcher is None:
+            return
+        forced = self._reload_requested.is_set()
+        self._reload_requested.clear()
+        try:
+            new = self.watcher.check(force=forced)
+        except Exception:  # noqa: BLE001 - a reload must never stop the service
+            log.exception("configuration reload failed; still running on the previous one")
+            return
+        if new is None:
+            return
+        old, self.settings = self.settings, new
+        worker = Worker(new, self.ledger, stop=self.stop)
+        worker.send_budget = float(new.schedule.poll_seconds)
+        self.worker.close()
+        self.worker = worker
+        if new.schedule.poll_seconds != old.schedule.poll_seconds:
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.reschedule_job("poll", trigger=IntervalTrigger(seconds=new.schedule.poll_seconds))
+        if new.organiser != old.organiser:
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job("digest")
+            self._schedule_digest()
 
     def _one_cycle(self) -> None:
         """One cycle; errors are logged, never raised into the scheduler."""
@@ -217,6 +258,12 @@ class Service:
         log.info("reminders for the event on %s are due at %s", event_key(self.settings), run_at.isoformat())
         return run_at
 
+    def _on_sighup(self, signum: int, frame: FrameType | None) -> None:
+        """``systemctl reload``: read the configuration again before the next cycle, which starts now."""
+        log.info("received SIGHUP; reloading the configuration")
+        self._reload_requested.set()
+        self.on_mail()
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("received %s; finishing the current step", signal.Signals(signum).name)
         self.stop.set()
@@ -237,6 +284,10 @@ class Service:
             misfire_grace_time=schedule.misfire_grace_seconds,
             next_run_time=datetime.now(self.settings.event.zone),
         )
+        self._schedule_digest()
+        self.schedule_reminders()
+
+    def _schedule_digest(self) -> None:
         organiser = self.settings.organiser
         if organiser.email and organiser.digest:
             hour, minute = (int(part) for part in organiser.digest_time.split(":"))
@@ -248,13 +299,13 @@ class Service:
                 coalesce=True,
                 misfire_grace_time=3600,
             )
-        self.schedule_reminders()
 
     def run(self) -> int:
         schedule = self.settings.schedule
         self.schedule()
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGHUP, self._on_sighup)
         log.info("registration-bot running: polling %s every %d s", self.settings.imap.folder, schedule.poll_seconds)
         watcher = None
         if self.settings.imap.idle:

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from e2e_helpers import (
     Bot,
+    base_config,
     one_line_error,
     people,
     signup_sv,
     start_cli,
     stop_process,
     wait_until,
+    write_config,
 )
 
 from registration_bot.devservers import Dovecot, SmtpSink
@@ -146,3 +148,43 @@ def test_sigterm_in_the_middle_of_sending_finishes_the_current_mail_and_loses_no
         per_person = bot.sent().confirmations_by_recipient()
         assert sorted(per_person) == sorted(p[2] for p in everyone)
         assert set(per_person.values()) == {1}
+
+
+def test_the_service_follows_a_changed_configuration_without_a_restart(
+    tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink, services: list[Service]
+) -> None:
+    """Raising the capacity promotes on the next cycle; a broken file is refused, the service goes on."""
+    sections = base_config(tmp_path / "bot", dovecot.port, smtp_sink.port)
+    sections["schedule"] = {"poll_seconds": 5}
+    sections["event"]["capacity"] = 1
+    bot = Bot(tmp_path / "bot", dovecot, smtp_sink, write_config(tmp_path / "bot", sections))
+    first, second = people(2)
+    bot.append(signup_sv(*first), signup_sv(*second))
+    service = Service(bot, tmp_path / "run.log")
+    services.append(service)
+    service.wait_ready()
+    smtp_sink.wait_for_messages(2, timeout=15)
+    wait_until(bot.workbook_path.exists, 10, what="the workbook")
+    assert bot.workbook().by_email()[second[2]]["Status"] == "Väntelista"
+
+    # A broken file: said once, and the service keeps running on what it has.
+    bot.config.write_text(bot.config.read_text() + "\n[event]\ncapacity = 'many'\n")
+    wait_until(lambda: "not valid" in service.text(), 15, what="the broken configuration to be reported")
+    assert service.proc.poll() is None
+
+    sections["event"]["capacity"] = 2
+    write_config(tmp_path / "bot", sections)
+    [promoted] = smtp_sink.wait_for_messages(3, timeout=15)[2:]
+    assert promoted.rcpt_tos == [second[2]]
+    wait_until(lambda: bot.workbook().by_email()[second[2]]["Status"] == "Anmäld", 15, what="the workbook")
+    assert "configuration reloaded" in service.text() and "[event]" in service.text()
+
+    # SIGHUP reloads at once; a change to [state] waits for a restart.
+    sections["state"] = {"path": str(tmp_path / "elsewhere.sqlite3")}
+    write_config(tmp_path / "bot", sections)
+    service.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "takes a restart" in service.text(), 10, what="the restart-only change to be reported")
+    code, _ = service.stop_with(signal.SIGTERM)
+    assert code == 0, service.text()
+    assert "Traceback" not in service.text()
+    assert not (tmp_path / "elsewhere.sqlite3").exists()
