@@ -29,6 +29,16 @@ TITLES = {
     "breaker": ("för mycket inkommande e-post; svar hålls inne", "too much incoming mail; replies are held"),
 }
 
+# What the organiser can do about it, where there is something to do.
+NEXT_STEP = {
+    "breaker": (
+        "\nSvaren som hålls inne skickas inte av sig själva. Är det riktiga anmälningar (till exempel efter ett "
+        "utskick) skickar du dem med `registration-bot release`; `release --dry-run` visar dem först.\n",
+        "\nThe held replies are not sent by themselves. If they are genuine sign-ups (after a newsletter, say), "
+        "send them with `registration-bot release`; `release --dry-run` lists them first.\n",
+    ),
+}
+
 
 class Alerts:
     """Opens and closes incidents in the ledger, and queues the mail about them."""
@@ -77,7 +87,7 @@ class Alerts:
                 if recovered
                 else f"registration-bot behöver hjälp: {title}.\n\nOrsak: {problem}\nSedan: {since}\n\n"
                 "Anmälningar registreras så långt det går; kör `registration-bot status` för läget.\n"
-                "Du får ett nytt mejl när problemet är löst.\n"
+                "Du får ett nytt mejl när problemet är löst.\n" + NEXT_STEP.get(kind, ("", ""))[0]
             )
         else:
             subject = f"{'Resolved' if recovered else 'Alert'}: {title} ({event})"
@@ -86,7 +96,7 @@ class Alerts:
                 if recovered
                 else f"registration-bot needs help: {title}.\n\nCause: {problem}\nSince: {since}\n\n"
                 "Sign-ups are recorded as far as possible; run `registration-bot status` to see where things stand.\n"
-                "You will get another mail when the problem is resolved.\n"
+                "You will get another mail when the problem is resolved.\n" + NEXT_STEP.get(kind, ("", ""))[1]
             )
         msg = build_message(
             self.settings,

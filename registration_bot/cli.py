@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, logs
-from .cli_admin import cmd_announce, cmd_digest, cmd_erase, cmd_purge, cmd_remind
+from .cli_admin import cmd_announce, cmd_digest, cmd_erase, cmd_purge, cmd_release, cmd_remind
 from .cli_common import EXIT_FAILED, EXIT_OK, Fail, acquire_lock, open_ledger, settings_of
 
 log = logging.getLogger("registration_bot")
@@ -176,6 +176,9 @@ def parser() -> argparse.ArgumentParser:
     announce.add_argument("--dry-run", action="store_true", help="list who would get it; queue nothing")
     remind = command("remind", cmd_remind, "queue the event reminder for every registered person (once each)")
     remind.add_argument("--dry-run", action="store_true", help="list who would get it; queue nothing")
+    release = command("release", cmd_release, "send replies held by the circuit breaker or a reply cap")
+    release.add_argument("ids", nargs="*", type=int, metavar="ID", help="outbox ids, as status lists them; none: all")
+    release.add_argument("--dry-run", action="store_true", help="list the held mail; release nothing")
     return top
 
 

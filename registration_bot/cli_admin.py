@@ -1,4 +1,4 @@
-"""The organiser's commands: digest, announce, remind, erase and purge.
+"""The organiser's commands: digest, announce, remind, release, erase and purge.
 
 Each one queues mail or removes personal data outside the poll cycle. After
 the change, announce, remind, erase and purge send the mail or rewrite the
@@ -37,7 +37,6 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 def _announced(name: str, settings: Settings, worker, outcome, dry_run: bool) -> int:
     """Print what an announcement queued (or would), then send it now unless ``run`` is running."""
-    from .service import AlreadyRunning, InstanceLock
     from .textutil import one_line
 
     if dry_run:
@@ -50,6 +49,13 @@ def _announced(name: str, settings: Settings, worker, outcome, dry_run: bool) ->
     if outcome.held and outcome.recipients:
         print(f"{name}: held, not sent (see status): {outcome.held}")
         return EXIT_OK
+    return _send_now(name, settings, worker)
+
+
+def _send_now(name: str, settings: Settings, worker) -> int:
+    """Flush the outbox now, unless ``run`` holds the lock: then its next cycle sends."""
+    from .service import AlreadyRunning, InstanceLock
+
     try:
         lock = InstanceLock(settings.state.path).acquire()
     except AlreadyRunning:
@@ -106,6 +112,27 @@ def cmd_remind(args: argparse.Namespace) -> int:
         except AnnounceError as exc:
             raise Fail(EXIT_CONFIG, f"remind: {exc}") from None
         return _announced("remind", settings, worker, outcome, args.dry_run)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Send replies held by the circuit breaker or a reply cap, once the organiser has looked at them."""
+    from .limits import release
+    from .textutil import one_line
+    from .worker import Worker
+
+    settings = settings_of(args)
+    with open_ledger(settings) as ledger:
+        rows = release(ledger, args.ids or None, dry_run=args.dry_run)
+        if not rows:
+            print("release: no held mail" + (f" with id {', '.join(map(str, args.ids))}" if args.ids else ""))
+            return EXIT_OK
+        for row in rows:
+            print(f"  #{row['id']} {row['kind']} to {row['recipient']}: {one_line(row['last_error'], 120)}")
+        if args.dry_run:
+            print(f"release: dry run, nothing released: {len(rows)} held")
+            return EXIT_OK
+        print(f"release: {len(rows)} queued for sending")
+        return _send_now("release", settings, Worker(settings, ledger))
 
 
 MAILBOX_NOTE = "The IMAP mailbox is not touched: the mail there is kept under your own archiving rules."

@@ -11,8 +11,13 @@ times. So, whatever the reason for a reply:
   ``breaker_cooldown_minutes`` every reply is held, while every message is
   still recorded and registered.
 
-A held reply is an outbox row in state ``held`` with its reason. It is never
-sent by itself; ``status`` lists it, so the organiser can decide.
+A held reply is an outbox row in state ``held`` with its reason, listed by
+``status``. Only a reply held by the per-domain cap is sent later by itself,
+when that domain's hour has room again (and no other cap or the breaker
+holds it): a popular event gets more than a domain's hourly share of
+sign-ups from gmail.com or one large authority, and those people must still
+get their confirmation, at the capped rate. A reply held by the breaker or
+the per-address cap waits for the organiser: ``registration-bot release``.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ import logging
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from .ledger import Ledger
+from .ledger import Ledger, now_iso
 from .sections import LimitSettings
 
 log = logging.getLogger(__name__)
+DOMAIN_CAP = "reply cap (per domain): "
 
 
 class Limits:
@@ -87,5 +93,49 @@ class Limits:
             (domain.lower(), hour_ago),
         ).fetchone()[0]
         if to_domain >= self.settings.replies_per_domain_per_hour:
-            return f"reply cap: {to_domain} replies to @{domain} in an hour"
+            return f"{DOMAIN_CAP}{to_domain} replies to @{domain} in an hour"
         return None
+
+    def release_deferred(self, now: datetime | None = None) -> int:
+        """Queue replies held only by the per-domain cap, as far as each domain's hour has room again."""
+        now = now or datetime.now(UTC)
+        released = 0
+        with self.ledger.transaction() as db:
+            rows = db.execute(
+                "SELECT id, recipient FROM outbox WHERE state = 'held' AND last_error LIKE ? ORDER BY id",
+                (DOMAIN_CAP + "%",),
+            ).fetchall()
+            for row in rows:
+                if self.hold_reason(db, row["recipient"], now) is not None:
+                    continue
+                # created_at is when a row entered the queue: the caps count from it.
+                stamp = now.isoformat(timespec="seconds")
+                db.execute(
+                    "UPDATE outbox SET state = 'queued', last_error = '', created_at = ?, next_attempt_at = ?,"
+                    " updated_at = ? WHERE id = ?",
+                    (stamp, stamp, stamp, row["id"]),
+                )
+                released += 1
+        if released:
+            log.info("%d reply(s) held by the per-domain cap queued again", released)
+        return released
+
+
+def release(ledger: Ledger, ids: list[int] | None = None, *, dry_run: bool = False) -> list[sqlite3.Row]:
+    """The organiser's decision: queue held replies (all, or those with ``ids``) for sending; return them."""
+    where, args = "state = 'held'", []
+    if ids:
+        where += f" AND id IN ({', '.join('?' * len(ids))})"
+        args = list(ids)
+    with ledger.transaction() as db:
+        rows = db.execute(
+            f"SELECT id, kind, recipient, last_error FROM outbox WHERE {where} ORDER BY id", args
+        ).fetchall()
+        if not dry_run:
+            now = now_iso()
+            db.executemany(
+                "UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ?,"
+                " last_error = 'released by the organiser' WHERE id = ? AND state = 'held'",
+                [(now, now, row["id"]) for row in rows],
+            )
+    return rows

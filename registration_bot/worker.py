@@ -93,6 +93,7 @@ class Worker:
     # step 2: the outbox -----------------------------------------------------------
     def flush_outbox(self) -> FlushResult:
         self.outbox.recover()
+        self.limits.release_deferred()
         return self.outbox.flush(self.stop, self.send_budget)
 
     # step 3: the workbook ----------------------------------------------------------

@@ -269,3 +269,29 @@ def test_export_writes_a_workbook_with_our_header_and_a_review_sheet(bot: Bot, t
     assert again.code == 0, again
     assert read_workbook(bot.workbook_path) == book
     assert len(bot.sent().messages) == 1  # export never sends mail
+
+
+def test_replies_held_by_the_circuit_breaker_go_out_when_the_organiser_releases_them(
+    tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink
+) -> None:
+    bot = Bot.create(tmp_path / "bot", dovecot, smtp_sink, {"limits": {"inbound_per_minute": 2}})
+    bot.append(signup_sv(*ANNA), signup_en(*JOHN), signup_sv(*KARIN))
+    assert bot.poll().code == 0
+    info = bot.status()
+    assert info["registrations"]["registered"] == 3
+    assert info["outbox"]["held"] == 3 and smtp_sink.messages == []
+
+    listed = bot.run("release", "--dry-run")
+    assert listed.code == 0 and listed.stdout.count("circuit breaker") == 3, listed
+    assert bot.status()["outbox"]["held"] == 3
+
+    [first] = [p["id"] for p in info["outbox_problems"] if ANNA[2] in p["recipient"]]
+    one = bot.run("release", str(first))
+    assert one.code == 0 and "sent 1" in one.stdout, one
+    assert [m.rcpt_tos for m in smtp_sink.messages] == [[ANNA[2]]]
+
+    rest = bot.run("release")
+    assert rest.code == 0 and "sent 2" in rest.stdout, rest
+    assert sorted(r for m in smtp_sink.messages for r in m.rcpt_tos) == sorted([ANNA[2], JOHN[2], KARIN[2]])
+    assert "no held mail" in bot.run("release").stdout
+    assert bot.status()["outbox"] == {**bot.status()["outbox"], "held": 0, "sent": 3}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from registration_bot.ledger import Ledger
+from registration_bot.limits import release
 from registration_bot.settings import load_settings
 from registration_bot.status import collect
 from registration_bot.textutil import echo_name, echo_subject
@@ -73,6 +74,37 @@ def test_one_domain_gets_at_most_its_hourly_replies(worker: Worker) -> None:
     assert worker.ledger.counts("registrations", "status") == {"registered": 5}
 
 
+def test_a_domain_capped_reply_goes_out_when_the_domains_hour_has_room(worker: Worker) -> None:
+    for uid, name in enumerate(["Anna Berg", "Bo Ek", "Cecilia Holm", "David Lind"], start=1):
+        worker.process_message(1, uid, mail(f"{name} <p{uid}@popular.example>", "Räkna med mig!"))
+    assert [state for _r, state, _e in outbox(worker)] == ["queued"] * 3 + ["held"]
+    assert worker.limits.release_deferred() == 0  # the hour is still full
+    # An hour later the first three no longer count.
+    worker.ledger.db.execute(
+        "UPDATE outbox SET created_at = ? WHERE state = 'queued'",
+        ((datetime.now(UTC) - timedelta(minutes=61)).isoformat(timespec="seconds"),),
+    )
+    assert worker.limits.release_deferred() == 1
+    assert [state for _r, state, _e in outbox(worker)] == ["queued"] * 4
+    assert worker.limits.release_deferred() == 0
+
+
+def test_breaker_and_address_holds_wait_for_the_organisers_release(worker: Worker) -> None:
+    victim = "Offer Victim <victim@victim.example>"
+    for uid, text in enumerate(["Jag vill anmäla mig.", "Avanmäl mig.", "Jag vill anmäla mig igen."], start=1):
+        worker.process_message(1, uid, mail(victim, text + f"\n\n{uid}"))
+    [held_id] = [r[0] for r in worker.ledger.db.execute("SELECT id FROM outbox WHERE state = 'held'")]
+    worker.ledger.db.execute(
+        "UPDATE outbox SET created_at = ?", ((datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds"),)
+    )
+    assert worker.limits.release_deferred() == 0  # not a domain cap: never by itself
+    assert [r["id"] for r in release(worker.ledger, dry_run=True)] == [held_id]
+    assert outbox(worker)[2][1] == "held"
+    assert [r["id"] for r in release(worker.ledger, [held_id])] == [held_id]
+    assert outbox(worker)[2][1:] == ("queued", "released by the organiser")
+    assert release(worker.ledger) == []
+
+
 def test_the_circuit_breaker_holds_replies_but_keeps_recording(worker: Worker) -> None:
     now = datetime.now(UTC)
     assert not worker.limits.note_arrivals([now - timedelta(seconds=5)] * 5)  # at the limit: fine
@@ -116,3 +148,15 @@ def test_replies_echo_only_a_clean_name_and_a_short_subject() -> None:
     assert echo_name("Win 1000000 SEK") == "Win SEK"
     long = "Anmälan " + "x" * 200 + " see https://spam.example/offer"
     assert len(echo_subject(long)) <= 60 and "https" not in echo_subject(long)
+
+
+def test_the_breakers_alert_tells_the_organiser_how_to_release(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(CONFIG + '[organiser]\nemail = "org@example.org"\n[event]\nlanguage = "en"\n')
+    settings = load_settings(config)
+    with Ledger(settings.state.path) as ledger:
+        worker = Worker(settings, ledger)
+        assert worker.alerts.update({"breaker": "circuit breaker: 500 messages arrived within a minute"})
+        [payload] = [bytes(r[0]) for r in ledger.db.execute("SELECT payload FROM outbox WHERE kind = 'alert'")]
+    text = payload.decode()
+    assert "too much incoming mail" in text and "registration-bot release" in text
