@@ -4,7 +4,8 @@ The workbook is never the source of truth; it is rebuilt from the database
 whenever something changed. Columns the organiser added themselves (a header
 that is not one of ours, or values typed in a column without a header) are
 carried over to the right person by the registration id column (or, on a row
-whose id was removed, by the address), so nothing typed there is lost.
+whose id was removed, by the address), so nothing typed there is lost; whole
+sheets of their own are carried over too (:mod:`workbook_extra`).
 Edits to the bot's own columns are read back first (:mod:`workbook_edits`).
 Saving goes to a temporary file in the same folder, which is fsynced and
 then renamed over the old one; the previous versions are kept beside it. A
@@ -32,6 +33,7 @@ from openpyxl.utils import get_column_letter
 
 from .atomic import replace_atomically
 from .models import Language
+from .workbook_extra import ExtraSheet, read_extra_sheets, trimmed
 from .workbook_layout import (  # noqa: F401 - re-exported: the workbook's layout and reading live there
     COLUMNS,
     DATE_FORMAT,
@@ -100,6 +102,7 @@ def build(
     zone: ZoneInfo,
     organiser: OrganiserColumns,
     tables: Iterable[Table] = (),
+    extra: Iterable[ExtraSheet] = (),
 ) -> Workbook:
     """The whole workbook as an openpyxl object (write-only, so 10,000 rows stay small)."""
     book = Workbook(write_only=True)
@@ -107,6 +110,10 @@ def build(
         _fill(book, registrations, review, language, zone, organiser)
         for table in tables:
             _table(book, table)
+        for sheet in extra:  # the organiser's own sheets, as they typed them
+            copy = book.create_sheet(sheet.title)
+            for row in trimmed(sheet.rows):
+                copy.append(list(row))
     except BaseException:
         _discard(book)  # close the half-written sheets, or openpyxl complains when they are collected
         raise
@@ -237,8 +244,9 @@ def write_workbook(
     """
     check_writable(path)
     organiser = read_organiser_columns(path)
+    extra = read_extra_sheets(path)
     try:
-        book = build(registrations, review, language, zone, organiser, tables)
+        book = build(registrations, review, language, zone, organiser, tables, extra)
     except OSError as exc:
         raise WorkbookError(f"cannot build the workbook: {exc.strerror or exc}") from None
     return save_atomically(book, path, versions_kept, before_replace)

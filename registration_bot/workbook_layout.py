@@ -59,6 +59,11 @@ STATUS_NAMES = {
     },
 }
 SHEET_NAMES = {"sv": ("Anmälda", "Att granska"), "en": ("Attendees", "Needs review")}
+# Every sheet the bot writes, in either language (workbook_sheets.py holds the last four);
+# any other sheet is the organiser's own and is carried over (workbook_extra.py).
+BOT_SHEETS = frozenset(
+    {name for names in SHEET_NAMES.values() for name in names} | {"Sammanfattning", "Summary", "Ändringar", "Changes"}
+)
 OUR_HEADERS = {h for c in COLUMNS for h in (c[1], c[2])}
 HEADER_KEYS = {h: c[0] for c in COLUMNS for h in (c[1], c[2])}  # either language: [event] language may change
 DATE_FORMAT = "yyyy-mm-dd hh:mm"

@@ -552,3 +552,47 @@ def test_libreoffice_opens_the_edited_and_rebuilt_workbook_and_its_resave_is_no_
     assert len(changes(worker)) == logged
     rows = people(path)
     assert (rows["R0001"]["Närvaro"], rows["R0004"]["Närvaro"], rows["R0002"]["Status"]) == ("ja", "kanske", "Avanmäld")
+
+
+def test_the_organisers_own_sheets_survive_every_rebuild_with_their_formulas(tmp_path: Path) -> None:
+    worker = make_worker(tmp_path)
+    path = worker.settings.workbook.path
+    everyone = many_people(6)
+    worker.process_message(1, 1, signup_sv(*everyone[0]))
+    worker.export_workbook()
+    organiser = Organiser(path)
+    budget = organiser.book.create_sheet("Budget")
+    budget.append(["Post", "Kronor"])
+    budget.append(["Lokal", 4500])
+    budget.append(["Fika", 1200])
+    budget.append(["Summa", "=SUM(B2:B3)"])
+    organiser.book.create_sheet("Lokal")["C5"] = "Rum 3, plan 2"
+    organiser.save()
+    for uid, person in enumerate(everyone[1:], start=2):  # a rebuild after each new sign-up
+        worker.process_message(1, uid, signup_sv(*person))
+        assert worker.export_workbook() == "written"
+
+    book = load_workbook(path)
+    assert book.sheetnames[-2:] == ["Budget", "Lokal"]
+    assert [[c.value for c in row] for row in book["Budget"].iter_rows()] == [
+        ["Post", "Kronor"],
+        ["Lokal", 4500],
+        ["Fika", 1200],
+        ["Summa", "=SUM(B2:B3)"],
+    ]
+    assert book["Lokal"]["C5"].value == "Rum 3, plan 2"
+    assert len(people(path)) == 6
+    assert changes(worker) == []  # another sheet is not an edit of the bot's columns
+
+
+def test_every_sheet_the_bot_writes_is_known_as_the_bots(tmp_path: Path) -> None:
+    from registration_bot.workbook_layout import BOT_SHEETS
+
+    for language in ("sv", "en"):
+        (tmp_path / language).mkdir()
+        worker = make_worker(tmp_path / language, language=language)
+        register(worker, "p1@example.se", "Sara Holm")
+        worker.export_workbook()
+        book = load_workbook(worker.settings.workbook.path, read_only=True)
+        assert set(book.sheetnames) <= BOT_SHEETS, book.sheetnames
+        book.close()
