@@ -28,7 +28,6 @@ import io
 import json
 import logging
 import sqlite3
-import zipfile
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -40,7 +39,7 @@ from .registry import Registry
 from .settings import Settings
 from .workbook import open_in
 from .workbook_diff import FIELDS, Finding, find_edits, norm, note
-from .workbook_layout import bot_values, cell_text, people_rows
+from .workbook_layout import UNREADABLE, bot_values, cell_text, people_rows
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +150,7 @@ def apply_edits(ledger: Ledger, settings: Settings, registry: Registry) -> str:
             header, rows, first = people_rows(book)
         finally:
             book.close()
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError) as exc:
+    except UNREADABLE as exc:
         return _unreadable(ledger, path.name, exc)
     language = settings.event.language
     current = {f"R{r['id']:04d}": dict(r) for r in ledger.registrations()}

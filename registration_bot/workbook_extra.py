@@ -11,13 +11,12 @@ what must survive is what was typed.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import load_workbook
 
-from .workbook_layout import BOT_SHEETS, WorkbookError
+from .workbook_layout import BOT_SHEETS, UNREADABLE, unreadable
 
 
 @dataclass(frozen=True)
@@ -41,11 +40,8 @@ def read_extra_sheets(path: Path) -> list[ExtraSheet]:
             ]
         finally:
             book.close()
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError) as exc:
-        raise WorkbookError(
-            f"cannot read the existing {path.name} ({type(exc).__name__}: {exc}); it is not replaced, so that "
-            f"nothing typed in it is lost: repair or remove it (older versions are in {path.stem}.versions/)"
-        ) from None
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
 
 
 def trimmed(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:

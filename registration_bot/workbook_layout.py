@@ -73,6 +73,18 @@ class WorkbookError(Exception):
     """The workbook could not be written now (locked, disk full, unreadable); try on a later cycle."""
 
 
+# What openpyxl raises for a file that is not a workbook it can read.
+UNREADABLE = (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError)
+
+
+def unreadable(path: Path, exc: Exception) -> WorkbookError:
+    """The error for a workbook that exists but cannot be read: it is never replaced."""
+    return WorkbookError(
+        f"cannot read the existing {path.name} ({type(exc).__name__}: {exc}); it is not replaced, so that "
+        f"nothing typed in it is lost: repair or remove it (older versions are in {path.stem}.versions/)"
+    )
+
+
 @dataclass(frozen=True)
 class OrganiserColumns:
     """Columns the organiser added: their headers and each registration's values."""
@@ -190,8 +202,5 @@ def read_organiser_columns(path: Path) -> OrganiserColumns:
             return organiser_columns(header, rows)
         finally:
             book.close()
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError) as exc:
-        raise WorkbookError(
-            f"cannot read the existing {path.name} ({type(exc).__name__}: {exc}); it is not replaced, so that "
-            f"nothing typed in it is lost: repair or remove it (older versions are in {path.stem}.versions/)"
-        ) from None
+    except UNREADABLE as exc:
+        raise unreadable(path, exc) from None
