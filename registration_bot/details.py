@@ -14,7 +14,7 @@ from .diet import diet
 from .headers import ascii_address
 from .intent import classify_intent
 from .lexicon import either, en, sv
-from .models import Extraction, Found, Guest, InboundMail, Language
+from .models import Extraction, Found, Guest, InboundMail, Intent, Language
 from .names import fix_case, is_name_like, name_from_address
 from .organisations import organisation
 from .people import name
@@ -180,8 +180,14 @@ def extract(mail: InboundMail, default_language: Language, ours: set[str] | froz
         seat_count = Found(
             value=remaining, confidence=0.85, source=f"{seat_count.source}; {len(extra)} on their own rows"
         )
+    intent = classify_intent(mail)
+    coming = writer_coming(mail.text, extra)
+    if not coming.value and extra and intent.value in (Intent.CANCEL, Intent.UPDATE, Intent.QUESTION):
+        # "I can't come myself, but please register my colleague Per (per@x.se)":
+        # the writer's own "can't come" is why they sign someone else up.
+        intent = Found(value=Intent.SIGNUP, confidence=0.85, source=f"{coming.source} ({intent.source})")
     return Extraction(
-        intent=classify_intent(mail),
+        intent=intent,
         language=mail.language or default_language,
         name=person,
         organisation=org,
@@ -190,5 +196,5 @@ def extract(mail: InboundMail, default_language: Language, ours: set[str] | froz
         diet=diet_found,
         diet_text=diet_words,
         guests=extra,
-        writer_coming=writer_coming(mail.text, extra),
+        writer_coming=coming,
     )

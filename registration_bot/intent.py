@@ -71,6 +71,26 @@ def _about_someone_else(sentence: str, match: re.Match[str]) -> bool:
     return bool(_OTHER_SUBJECT.search(clause))
 
 
+def _hedge_reaches(sentence: str, match: re.Match[str], request: bool) -> bool:
+    """Whether the doubt in ``sentence`` is about the sign-up at ``match``.
+
+    A question mark, "already", or a hedge before the phrase, in its own
+    clause or after a "but" is ("jag vill gärna komma men vet inte om jag
+    kan"); a hedge in a clause added with "and" is about something else:
+    "jag skulle gärna vilja komma, och kanske visa appen om det finns tid".
+    """
+    if ("?" in sentence and not request) or _ALREADY.search(sentence):
+        return True
+    for hedge in _HEDGE.finditer(sentence):
+        between = sentence[match.end() : hedge.start()]
+        if hedge.start() < match.end() or not _ADDED_CLAUSE.search(between):
+            return True
+    return False
+
+
+_ADDED_CLAUSE = re.compile(rf"(?:^|[,;]|\s){either(sv.AND, en.AND)}\s")
+
+
 # Privacy requests (GDPR articles 15 and 17). Judged before sign-ups and
 # cancellations, but only on a request: the data-protection footers of
 # public-sector signatures ("vi behandlar dina personuppgifter ...") and
@@ -165,7 +185,7 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
         elif (m := _ADDITION.search(sentence)) and not update:
             update = f"addition: {m.group()!r}"
         if (m := _SIGNUP.search(sentence)) and not signup:
-            if hedged:
+            if hedged and _hedge_reaches(sentence, m, request):
                 weak_signup = weak_signup or f"hedged or asked: {m.group()!r}"
             elif not _FIRST_PERSON.search(sentence) and sentence[: m.start()].strip(" ,!.-") not in _LEAD_INS:
                 weak_signup = weak_signup or f"not the writer: {m.group()!r}"
@@ -198,7 +218,7 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
         not _REPLY_SUBJECT.match(mail.subject)
         and _SUBJECT_SIGNUP.search(subject)
         and not question
-        and len(own) < 400
+        and len(own) < 1500
         and not _ALREADY.search(own)
     ):
         return Found(value=Intent.SIGNUP, confidence=0.75, source="subject says sign-up")

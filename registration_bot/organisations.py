@@ -11,13 +11,17 @@ only ever a marked suggestion, and never made from a free-mail provider.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .lexicon import either, en, sv
 from .models import Found, InboundMail
 from .signature import _ACRONYM, _ORG_WORD, _PLACES, Signature, classify_segment, clean_org
 from .textutil import fold
 
-_LABEL_ORG = re.compile(rf"^\s*{either(sv.ORG_LABELS, en.ORG_LABELS)}\s*:\s*(.+)$", re.I | re.M)
+# At the start of a line, or after a sentence on it: "Jag vill gärna komma. Arbetsplats: Region Västerbotten".
+_LABEL_ORG = re.compile(
+    rf"(?:^|(?<=[.!?])[ \t]+)[ \t]*{either(sv.ORG_LABELS, en.ORG_LABELS)}[ \t]*:[ \t]*(.+)$", re.I | re.M
+)
 
 _ORG_TOKEN = r"[A-ZÅÄÖ0-9][\w&'’-]*(?:\.[\w&'’-]+)*"
 # Lower-case words inside a name: "Kodbyrån i Norr AB", "Post- och telestyrelsen", "Öppna data Norr".
@@ -61,6 +65,14 @@ _FROM_CUE = re.compile(
 )
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")  # not the dots of an address
+_NOT_WORKPLACE = re.compile(rf"(?i)\b{either(sv.NOT_WORKPLACE, en.NOT_WORKPLACE)}\b")
+_SOMEONE_ELSES = re.compile(
+    rf"(?i)\b{either(sv.POSSESSIVES, en.POSSESSIVES)}\s+(?:\w+\s+)?{either(sv.OTHER_PEOPLE, en.OTHER_PEOPLE)}\b"
+    rf"|\b{either(sv.THIRD_PERSON, en.THIRD_PERSON)}\b"
+)
+
+
 def _org_in_text(text: str, person: str) -> str | None:
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isupper() for c in letters) > 0.7 * len(letters):
@@ -77,6 +89,11 @@ def _org_in_text(text: str, person: str) -> str | None:
                 return _outer(clean_org(match.group("org")))
     for pattern in (_ORG_IS, _ORG_CUE, _ORG_APPOSITIVE, _ORG_PAREN, _FROM_CUE):
         for match in pattern.finditer(text):
+            if _NOT_WORKPLACE.search(match.group(0), 0, match.start("org") - match.start()):
+                continue  # "I'm based in Tampere", "I moved to Sweden from Leipzig"
+            sentence_start = max((end.end() for end in _SENTENCE_END.finditer(text, 0, match.start())), default=0)
+            if _SOMEONE_ELSES.search(text, sentence_start, match.start("org")):
+                continue  # "min sambo jobbar på RISE": not where the writer works
             org = _outer(clean_org(match.group("org")))
             if org and fold(org) not in _PLACES and classify_segment(org) != "department":
                 return org
@@ -146,7 +163,48 @@ def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[
         return Found(value=sig.org, confidence=0.85, source="signature"), False
     if mail.display_org:
         return Found(value=mail.display_org, confidence=0.8, source="display name"), False
+    if named := named_domain(mail.text, mail.sender or ""):
+        return Found(value=named, confidence=0.8, source="named in the text, as in the address's domain"), False
     return domain_suggestion(mail.sender or "")
+
+
+_TOKEN = re.compile(r"[^\W\d_][\w-]*")
+_SMALL_WORDS = frozenset((*sv.ORG_NAME_WORDS, *en.ORG_NAME_WORDS))
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents or hyphens: "Arbetsförmedlingen" is "arbetsformedlingen", as in its domain."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "- ")
+
+
+def named_domain(text: str, address: str) -> str | None:
+    """Words of the text that spell the sender's domain name the organisation, whatever their case.
+
+    "jag jobbar på inera" from fatima@inera.se, "stina berg, riksarkivet" from
+    @riksarkivet.se, "Region Uppsala" from @regionuppsala.se. Never for a
+    free-mail domain, nor for the address or a link itself.
+    """
+    domain = address.rsplit("@", 1)[-1].lower() if "@" in address else ""
+    labels = domain.split(".")
+    if domain in FREEMAIL or len(labels) < 2 or len(labels[-2]) < 4:
+        return None
+    base = _plain(labels[-2])
+    tokens = list(_TOKEN.finditer(text))
+    for size in (1, 2, 3):
+        for i in range(len(tokens) - size + 1):
+            first, last = tokens[i], tokens[i + size - 1]
+            before = text[first.start() - 1] if first.start() else " "
+            after = text[last.end() : last.end() + 2]
+            if before in "@./:" or after[:1] == "@" or (after[:1] == "." and after[1:2].isalnum()):
+                continue  # part of an address or a link
+            phrase = text[first.start() : last.end()]
+            if "\n" in phrase or _plain(phrase) != base:
+                continue
+            if phrase.islower():
+                phrase = " ".join(w if w in _SMALL_WORDS else w[:1].upper() + w[1:] for w in phrase.split())
+            return phrase
+    return None
 
 
 FREEMAIL = frozenset(

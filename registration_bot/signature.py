@@ -139,6 +139,8 @@ class Signature:
         self.title: str | None = None
         candidates: list[tuple[int, int, str]] = []  # (rank, order, text)
         for raw in lines:
+            # "/Anna", "/AK": a sign-off starts with a name or initials, never an organisation.
+            signoff = raw.strip(" \t*_>").startswith("/")
             line = raw.strip(" \t*_>").lstrip("/").strip()
             if not line or len(line) > 90:
                 continue
@@ -146,6 +148,10 @@ class Signature:
             kinds = [classify_segment(segment) for segment in segments]
             for position, (segment, kind) in enumerate(zip(segments, kinds, strict=True)):
                 after_title = "title" in kinds[:position]
+                if display_name and fold(segment) == fold(display_name):
+                    kind = "name"  # "ÅSA HELLSTRÖM": the display name, in capitals
+                if signoff and position == 0 and kind != "name":
+                    continue  # "/AK" is initials; "/Per Holm, Borlänge kommun" names the organisation after
                 if kind == "name" and self.name is None:
                     self.name = fix_case(segment)
                     continue
@@ -162,8 +168,8 @@ class Signature:
                     else:
                         self.title = self.title or segment
                         continue
-                if kind not in ("org", "weak_org") or fold(segment) in _PLACES:
-                    continue
+                if kind not in ("org", "weak_org") or fold(segment) in _PLACES or segment == segment.lower():
+                    continue  # an organisation's name has a capital: "kommun-gtfs-tools" is a project
                 strong = bool(_ORG_WORD.search(segment) or _ACRONYM.match(segment) or _LEADING_ACRONYM.match(segment))
                 rank = 3 if strong else 0 if kind == "weak_org" else 1 if after_title else 2
                 candidates.append((rank, len(candidates), clean_org(segment)))

@@ -65,7 +65,10 @@ class Report:
 
 def evaluate(directory: Path = DATA) -> Report:
     labels = json.loads((directory / "labels.json").read_text("utf-8"))
-    fields = {name: Score() for name in ("intent", "name", "organisation", "seats", "diet", "language", "guests")}
+    fields = {
+        name: Score()
+        for name in ("intent", "name", "organisation", "seats", "diet", "language", "guests", "writer_coming")
+    }
     confusion: Counter[tuple[str, str]] = Counter()
     wrong: list[str] = []
     for file, label in sorted(labels.items()):
@@ -103,6 +106,11 @@ def evaluate(directory: Path = DATA) -> Report:
             fields["diet"].add(
                 sorted(ex.diet.value) == sorted(label["diet"]),
                 f"{file}: {label['diet']} -> {list(ex.diet.value)} ({label.get('diet_text')!r})",
+            )
+        if "writer_coming" in label and label["intent"] == "signup":
+            fields["writer_coming"].add(
+                ex.writer_coming.value == label["writer_coming"],
+                f"{file}: {label['writer_coming']} -> {ex.writer_coming.value} ({ex.writer_coming.source})",
             )
         expected_guests = sorted(g["email"].lower() for g in label.get("extra_people") or [])
         if expected_guests or ex.guests:

@@ -32,6 +32,7 @@ CANCEL = phrases(r"""
 CHANGE = phrases(r"""
     \bupdate\b | change of plans | change (?:my|the|our) | \bamend | \bcorrection\b | \binstead of\b
     no longer (?:vegan|vegetarian) | \bi'?m now\b | only me now
+    \bcorrect (?:my|the|it|that) | misspel+ed | \bshould (?:be|read) spelled | \bis spelled\b | \bwrong (?:name|spelling)
 """)
 # Additions, also in a first sign-up: "I forgot to mention ...", "adding a colleague".
 ADDITION = phrases(r"""
@@ -70,7 +71,7 @@ REPLY_PREFIXES = words("re fwd? fw")
 # Our confirmation, quoted or in the subject: a sign-up phrase below it changes the registration.
 CONFIRMATION = phrases("thanks for signing up | you are (?:now )?registered | your registration | confirmation")
 # Subjects that say sign-up or cancellation: "Registration", "Cancel".
-SUBJECT_SIGNUP = phrases("registration | sign[- ]?up | rsvp")
+SUBJECT_SIGNUP = phrases(r"registration | sign[- ]?up | rsvp | \bjoining\b | \battending\b")
 SUBJECT_CANCEL = words("cancel")
 # Words that may stand before an elliptical sign-up: "Hi! Count me in".
 LEAD_INS = phrases("hi | hello | hey | dear all | yes | great | thanks | sure")
@@ -224,10 +225,11 @@ GUEST_LEAD_WORDS = words("My Our And Colleague")
 MYSELF = words("me i myself")
 # Signing someone else up: "I'd like to register my colleague ...", "on her behalf", "I can't come myself".
 ON_BEHALF = phrases(r"""
-    \b(?:register|sign up|signing up|enrol|enroll|book|registering|booking|nominate) (?:my|our|a|one|two|three) (?:\w+ )?(?:colleagues?|coworkers?|co-workers?|friends?|boss|manager|partner|guests?|teammates?)
+    \b(?:register|sign up|signing up|enrol|enroll|book|registering|booking|nominate) (?:my|our|a|one|two|three|four|\d)(?: of my| of our)? (?:\w+ )?(?:colleagues?|coworkers?|co-workers?|friends?|boss|manager|partner|guests?|teammates?|team members?|students?|employees?|staff)
     \b(?:sign|register|book) (?:my|our) (?:\w+ )?(?:colleagues?|coworkers?|friends?|boss|manager|partner|guests?) (?:up|in)\b
     \bregister the following | on behalf of | on (?:his|her|their) behalf | in my place | instead of me
-    \b(?:not|won't be|can't make it|cannot make it|unable to attend) (?:\w+ ){0,2}myself\b | someone else | somebody else
+    \b(?:not|can't|cannot|won't|will not|am not|unable to) (?:\w+ ){0,2}myself\b | someone else | somebody else
+    \bi (?:won't|will not|can't|cannot) (?:attend|come|make it|join|be there)(?: \w+){0,2}, (?:but|so)\b
 """)
 # The writer is coming too: "sign me and my colleague up", "we'll be two", "Anna Svensson (me)".
 SELF_INCLUDED = phrases(r"""
@@ -260,6 +262,8 @@ ORG_CUES = phrases(r"""
     team | office | department
 """)
 ORG_CUE_PREPOSITIONS = words("at for in")
+# "I'm based in Tampere", "I moved here from Leipzig": a place, not a workplace.
+NOT_WORKPLACE = words("based located living live lives born moved relocated grew")
 # "My employer is the Swedish Tax Agency".
 MY_ORG = words("my our")
 ORG_NOUNS = words("organization employer company")
@@ -273,7 +277,7 @@ I_WE_ME_US = words("i we us me")
 I_WE = words("i we")
 FROM = words("from")
 COLLEAGUES_FROM = phrases(r"colleagues?[ \t]+from")
-REPRESENTING = phrases(r"\bwe at | representing | on behalf of")
+REPRESENTING = phrases(r"\bwe at | representing | on behalf of | \bhere at | \bus at")
 ORG_ARTICLES = words("the")
 # "Carlos Mendes, developer at Skånetrafiken", "Anna from DIGG": the words between a name and its organisation.
 AT_ORG = words("at")

@@ -17,7 +17,8 @@ TITLE_WORDS = phrases("""
     founder | cto | ceo | cio | cdo | vp | president | intern | administrator | assistant | strategist | librarian
     archivist | statistician | executive | account | sales | business | partner | lawyer | counsel | secretary
     editor | journalist | product | project | programme | program | senior | junior | principal | chief | volunteer
-    phd | chair | chairman | chairwoman | treasurer | board member | teacher | programmer
+    phd | chair | chairman | chairwoman | treasurer | board member | teacher | programmer | maintainer | contributor
+    freelancer
 """)
 # Departments, not organisations: "Department of Computing", "Digital Services", "OSPO".
 DEPARTMENT_WORDS = phrases(r"""

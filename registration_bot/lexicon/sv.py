@@ -14,7 +14,7 @@ SIGNUP = phrases(r"""
     \banmäl(?:a|er)? (?:mig|oss|härmed|gärna|också|även) | \banmäler (?:mig|oss|härmed)
     (?:vill|ska|skulle) (?:gärna |också |även |jättegärna |väldigt gärna )?(?:vilja )?(?:anmäla|delta|vara med|komma|närvara|medverka|boka|registrera|gå)
     räkna med (?:mig|oss) | räkna in (?:mig|oss) | (?:jag|vi) (?:är|e) med
-    (?:jag|vi) (?:kommer|deltar|är på|ses där|närvarar)\b | kommer gärna | deltar gärna | är gärna med | gärna med\b
+    (?:jag|vi) (?:kommer(?! med (?:bil|tåg|buss|cykel|flyg|båt|kollektivtrafik|tunnelbana|spårvagn)| från| ihåg| tillbaka| att behöva| att fråga)|deltar|är på|ses där|närvarar)\b | kommer gärna | deltar gärna | är gärna med | gärna med\b
     skriv upp (?:mig|oss) | boka (?:mig|en plats|plats|oss) | (?:jag|vi) hänger på
     intresserad(?:e)? av att (?:delta|komma|vara med) | intresserad och vill | tacka(?:r)? ja | ja tack | ja, tack
     önskar (?:delta|anmäla|komma) | plats(?:er)? (?:till|för) (?:mig|oss) | ^hänger på\b | hänger (?:gärna )?med\b
@@ -36,6 +36,7 @@ CHANGE = phrases(r"""
     (?:vi|jag) blir (?:nu |istället |i stället |ändå )?(?:fler|färre|en till|en mer)
     bytt (?:jobb|arbete|organisation|namn|mejl|e-post) | \bnumera\b | inte längre (?:vegan|vegetarian|vegetarisk)
     bara jag nu | kommer ensam | jag kommer själv
+    \brätta (?:det|till|mitt|min|stavningen|namnet) | felstavat | (?:ska|skall) (?:vara|stå|stavas) | stavas (?:med|så)
 """)
 # Additions, also in a first sign-up: "Jag glömde nämna att ...", "Lägg till min kollega".
 ADDITION = phrases(r"""
@@ -233,10 +234,12 @@ GUEST_LEAD_WORDS = words("Min Vår Och Kollega Kollegan")
 MYSELF = phrases("jag | mig själv")
 # Signing someone else up: "Jag vill anmäla min kollega ...", "för hennes räkning", "jag kan inte själv".
 ON_BEHALF = phrases(r"""
-    \banmäl(?:a|er|de)? (?:härmed |också |även |gärna )?(?:min|mitt|mina|vår|våra|en|två|tre) (?:\w+ )?(?:kollega|kollegor|kolleger|medarbetare|chef|vän|vänner|praktikant|gäst|gäster|sambo|partner)
+    \banmäl(?:a|er|de)? (?:härmed |också |även |gärna )?(?:min|mitt|mina|vår|våra|en|två|tre|fyra|\d) (?:\w+ )?(?:kollega|kollegor|kolleger|medarbetare|chef|vän|vänner|praktikant|gäst|gäster|sambo|partner|personer|deltagare|studenter|doktorander)
     \banmäl(?:a|er)? (?:härmed )?(?:följande|nedanstående) | för (?:hans|hennes|deras|min \w+s) räkning
+    \banmäl(?:a|er|de)? (?:\w+ )?(?:honom|henne|hen|dem)\b
     å (?:hans|hennes|deras|min \w+s) vägnar | på uppdrag av | i stället för mig | istället för mig
-    \binte (?:\w+ ){0,2}själv\b | någon annan
+    \binte (?:\w+ ){0,2}själv\b | någon annan | \bsjälv (?:kommer|kan|deltar|är|hinner) jag (?:tyvärr )?inte\b
+    \bjag själv (?:kommer|kan|deltar|är|hinner) (?:tyvärr )?inte\b
 """)
 # The writer is coming too: "anmäla mig och min kollega", "vi blir två", "Anna Svensson (jag)".
 SELF_INCLUDED = phrases(r"""
@@ -276,6 +279,8 @@ ORG_CUES = phrases(r"""
     aktiv | engagerad | medlem | jag är | vår | våra | arkivarie | kontor | avdelning | enhet | grupp
 """)
 ORG_CUE_PREPOSITIONS = words("på vid hos för inom åt i")
+# "Jag bor i Umeå", "baserad i Malmö": a place, not a workplace.
+NOT_WORKPLACE = words("bor boende baserad stationerad född flyttade flyttat uppvuxen")
 # "Min arbetsgivare är Skatteverket".
 MY_ORG = words("min mitt vår")
 ORG_NOUNS = words("organisation arbetsgivare företag myndighet arbetsplats")
@@ -289,7 +294,7 @@ I_WE_ME_US = words("jag vi oss mig")
 I_WE = words("jag vi")
 FROM = words("från")
 COLLEAGUES_FROM = phrases(r"kollegor(?:na)?[ \t]+från | kollega[ \t]+från")
-REPRESENTING = phrases(r"\bvi på | representerar")
+REPRESENTING = phrases(r"\bvi på | representerar | \bhär på | \bhos oss på")
 ORG_ARTICLES = words("föreningen organisationen myndigheten företaget")
 # "Anna Svensson, utvecklare på DIGG", "Anna från DIGG": the words between a name and its organisation.
 AT_ORG = words("på vid hos")
