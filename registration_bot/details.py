@@ -51,7 +51,7 @@ _SEATS_PLUS = [
     re.compile(r"(?<![\w+])\+\s?(\d)\b"),
     re.compile(rf"\bplus {either(sv.ONE, en.ONE)}\b()"),
     re.compile(rf"\b{either(sv.ME_PLUS, en.ME_PLUS)} plus {_NUM}\b"),
-    re.compile(rf"{_I_AND} {_NUM} {_COMPANION}"),
+    re.compile(rf"{_I_AND} {_NUM} (?:\w+ )?{_COMPANION}"),  # "me and two PhD students"
     re.compile(rf"{_I_AND} {either(sv.MY_AFTER_AND, en.MY_AFTER_AND)}(?: \w+)? {_COMPANION}()"),
     re.compile(rf"\b{either(sv.BRING, en.BRING)} (?:mig )?{_NUM} {_COMPANION}"),
     re.compile(rf"\b{either(sv.BRING_MY, en.BRING_MY)} (?:mig )?{either(sv.MY, en.MY)}(?: \w+)? {_COMPANION}()"),
@@ -69,8 +69,14 @@ def _number(token: str) -> int | None:
     return int(token) if token.isdigit() else _NUMBERS.get(token)
 
 
+_OWN_REGISTRATIONS = re.compile(either(sv.OWN_REGISTRATIONS, en.OWN_REGISTRATIONS))
+_PLUS_SIGN_MATCH = re.compile(r"(?<![\w+])\+\s?\d\b")
+
+
 def seats(text: str) -> Found[int | None]:
     """How many people the writer's own row counts, themselves included."""
+    # "Vi är två till som också vill komma, men de skickar egna anmälningar": not on this row.
+    text = "\n".join(s for s in re.split(r"(?<=[.!?])\s+|\n", text) if not _OWN_REGISTRATIONS.search(fold(s)))
     folded = fold(text)
     for pattern in _SEATS_TOTAL:
         match = pattern.search(folded)
@@ -91,11 +97,43 @@ def seats(text: str) -> Found[int | None]:
                 extra += count
                 taken.append(match.span())
                 phrases.append(match.group())
+    plus = [p for p in phrases if _PLUS_SIGN_MATCH.fullmatch(p)]
+    if plus and len(plus) < len(phrases):
+        # "+1 — I'm bringing my partner": the partner is the +1, not one more.
+        signed = sum(_number(p.lstrip("+ ")) or 0 for p in plus)
+        extra = max(signed, extra - signed)
     if unclear and extra <= 1:
         return Found(value=3, confidence=0.6, source=f"several companions, count unclear: {phrases!r}")
     if extra:
         return Found(value=1 + extra, confidence=0.85, source=f"companions {phrases!r}")
     return Found(value=1, confidence=0.9, source="no companions mentioned")
+
+
+# "min kollega Jonas": a companion with a name of their own.
+_NAMED_COMPANION = re.compile(rf"(?i:\b{_COMPANION})[ \t]+([A-ZÅÄÖÉÜ][\w-]+)")
+
+
+def seats_beside(text: str, extra: tuple[Guest, ...]) -> Found[int | None]:
+    """The writer's own seats when others named with an address get rows of their own.
+
+    The sentences that give a guest's address are theirs and are not counted. A
+    total ("vi blir 3") includes the guests, so they are taken off it; so are
+    unnamed companions ("jag och min kollega ... Kollegan: Per, per@x.se").
+    A companion named otherwise ("my colleague Jonas, who has no address")
+    is one more seat on the writer's row.
+    """
+    addresses = [guest.email for guest in extra]
+    sentences = re.split(r"(?<=[.!?])\s+|\n", text)
+    own_text = "\n".join(part for part in sentences if not any(a in part.lower() for a in addresses))
+    found = seats(own_text)
+    if not found.value or found.value <= 1:
+        return found
+    guest_names = {fold(guest.name.split()[0]) for guest in extra if guest.name}
+    named_apart = [n for n in _NAMED_COMPANION.findall(own_text) if fold(n) not in guest_names]
+    if found.source.startswith("said") or not named_apart:
+        remaining = max(1, found.value - len(extra))
+        return Found(value=remaining, confidence=0.85, source=f"{found.source}; {len(extra)} on their own rows")
+    return found
 
 
 _ADDRESS_IN_TEXT = re.compile(r"(?:mailto:)?(?P<addr>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
@@ -168,18 +206,12 @@ def writer_coming(text: str, extra: tuple[Guest, ...]) -> Found[bool]:
 
 def extract(mail: InboundMail, default_language: Language, ours: set[str] | frozenset[str] = frozenset()) -> Extraction:
     """Everything the writer said about themselves, each field with a confidence."""
-    signature = Signature(signature_lines(mail), mail.display_name)
+    signature = Signature(signature_lines(mail), mail.display_name, mail.sender or "")
     person = name(mail, signature)
     org, suggested = organisation(mail, signature, person.value)
     extra = guests(mail, set(ours), person.value)
     diet_found, diet_words = diet(mail.text, extra)
-    seat_count = seats(mail.text)
-    if extra and seat_count.value and seat_count.value > 1:
-        # People named with an address get rows of their own.
-        remaining = max(1, seat_count.value - len(extra))
-        seat_count = Found(
-            value=remaining, confidence=0.85, source=f"{seat_count.source}; {len(extra)} on their own rows"
-        )
+    seat_count = seats_beside(mail.text, extra) if extra else seats(mail.text)
     intent = classify_intent(mail)
     coming = writer_coming(mail.text, extra)
     if not coming.value and extra and intent.value in (Intent.CANCEL, Intent.UPDATE, Intent.QUESTION):

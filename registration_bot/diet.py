@@ -41,6 +41,11 @@ _LABEL = re.compile(rf"^\s*{either(sv.DIET_LABELS, en.DIET_LABELS)}\s*:\s*(.*)$"
 _LABEL_NONE = re.compile(rf"^{either(sv.NO_DIET_ANSWERS, en.NO_DIET_ANSWERS, ('-', '–', '0'))}\.?$")
 _NO_LONGER = re.compile(rf"{either(sv.NO_LONGER, en.NO_LONGER)} (?:\w+ ){{0,1}}?(vegan\w*|vegetari\w*)")
 _NOT_NEEDED = re.compile(either(sv.NOT_NEEDED, en.NOT_NEEDED))
+# "change pescetarian to vegetarian": the diet before "to" is the old one.
+_CHANGE_DIET = re.compile(
+    rf"\b{either(sv.CHANGE_DIET, en.CHANGE_DIET)} (?P<old>(?:\S+ ){{1,4}}?){either(sv.DIET_TO, en.DIET_TO)} (?P<new>.+)"
+)
+_EXCEPT_ALL = re.compile(either(sv.EXCEPT_ALL, en.EXCEPT_ALL))
 _CLAUSE = re.compile(rf"(?<=[.!?;\n])\s*|,\s+|\s+{either(sv.CLAUSE_JOINERS, sv.WHILE, en.CLAUSE_JOINERS, en.WHILE)}\s+")
 # A named allergy, cut out before looking for other foods ("laktosintolerant", "allergic to peanuts").
 _SPECIFIC = re.compile(
@@ -59,6 +64,8 @@ def _categories(clause: str) -> set[str]:
     found = {name for name, pattern in DIETS.items() if pattern.search(clause)}
     for match in _NO_LONGER.finditer(clause):
         found.discard("vegan" if match.group(1).startswith("vegan") else "vegetarian")
+    if (change := _CHANGE_DIET.search(clause)) and {n for n, p in DIETS.items() if p.search(change.group("new"))}:
+        found -= {name for name, pattern in DIETS.items() if pattern.search(change.group("old"))}
     leftover = _SPECIFIC.sub("", clause)
     if found & {"nut_allergy", "gluten_free", "lactose_free"} and not _FOOD.search(leftover):
         leftover = ""  # "Allergies: peanuts and tree nuts." names its allergy already
@@ -101,6 +108,11 @@ def diet(text: str, guests: tuple[Guest, ...] = ()) -> tuple[Found[tuple[str, ..
             subject = folded.split()[0] if folded.split() else ""
             if subject in others and not _ME.search(folded):
                 continue  # about a guest who has a row of their own
+            if except_all := _EXCEPT_ALL.search(folded):
+                # "Äter allt utom svamp och oliver": what is left out is the need.
+                in_sentence |= _categories(folded[except_all.end() :]) or {"other"}
+                words.append(sentence.strip())
+                continue
             if _NONE.search(folded):
                 said_none = True
                 words.append(sentence.strip())
@@ -109,6 +121,10 @@ def diet(text: str, guests: tuple[Guest, ...] = ()) -> tuple[Found[tuple[str, ..
             if cats:
                 in_sentence |= cats
                 words.append(sentence.strip())
+        if in_sentence & {"vegetarian", "vegan"} and "other" in in_sentence:
+            foods = {m.group() for m in _FOOD.finditer(fold(sentence))}
+            if all(_FISH.search(food) or _MEATLESS.search(food) for food in foods):
+                in_sentence.discard("other")  # "I no longer eat fish, so vegetarian": implied by the diet
         found |= _pescetarian(fold(sentence), in_sentence) if in_sentence else set()
     text_words = one_line(" ".join(dict.fromkeys(words)), 200)
     if found:

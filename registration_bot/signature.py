@@ -123,6 +123,9 @@ def clean_org(text: str) -> str:
     return one_line(text, 100)
 
 
+_SURNAME_FIRST = re.compile(r"([A-ZÅÄÖÉÜ][\w'’-]+),[ \t]*([A-ZÅÄÖÉÜ][\w'’-]+)")
+
+
 class Signature:
     """What a signature block says: the person's name and their organisation.
 
@@ -134,11 +137,17 @@ class Signature:
     count.
     """
 
-    def __init__(self, lines: list[str], display_name: str = "") -> None:
+    def __init__(self, lines: list[str], display_name: str = "", address: str = "") -> None:
         self.name: str | None = None
         self.title: str | None = None
         candidates: list[tuple[int, int, str]] = []  # (rank, order, text)
+        local = set(re.split(r"[._+-]", address.split("@", 1)[0].lower())) if "@" in address else set()
         for raw in lines:
+            surname_first = _SURNAME_FIRST.fullmatch(raw.strip())
+            if surname_first and self.name is None and fold(surname_first.group(1)) in local:
+                # "Johansson, Kristina" from k.johansson@: the surname first, as in a directory
+                self.name = fix_case(f"{surname_first.group(2)} {surname_first.group(1)}")
+                continue
             # "/Anna", "/AK": a sign-off starts with a name or initials, never an organisation.
             signoff = raw.strip(" \t*_>").startswith("/")
             line = raw.strip(" \t*_>").lstrip("/").strip()

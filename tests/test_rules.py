@@ -398,3 +398,95 @@ def test_a_cancellation_that_names_a_replacement_cancels_and_invites_them(tmp_pa
         assert people == {"anna.svensson@trafikverket.se": "cancelled", "per.persson@trafikverket.se": "pending"}
         kinds = sorted(r["kind"] for r in ledger.db.execute("SELECT kind FROM outbox"))
         assert kinds == ["cancellation", "confirmation", "guest_invitation"]
+
+
+# -- rules the fourth blind set (holdout3) asked for -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "intent"),
+    [
+        ("Jag skulle väldigt gärna vilja komma, och kanske visa min app om det finns tid.\n", "signup"),
+        ("Hej! Jag vill gärna komma men vet inte om jag kan ännu.\n", "question"),
+        ("Finns det parkering i närheten? Jag kommer med bil från Trollhättan.\n", "question"),
+        ("I bekräftelsen står Marie Ekdahl, men jag heter Marie-Louise Ekdahl. Kan ni rätta det?\n", "update"),
+    ],
+)
+def test_hedges_travel_and_corrections(body: str, intent: str) -> None:
+    _message, ex = read(mail(body))
+    assert ex.intent.value.value == intent, ex.intent.source
+
+
+def test_a_sign_up_subject_carries_a_long_story_without_a_question() -> None:
+    story = "I moved here two years ago and have worked with open transit data since. " * 6
+    _message, ex = read(mail(story + "\n\nLukas Becker\n", subject="Joining the meetup", name="Lukas Becker"))
+    assert ex.intent.value.value == "signup"
+
+
+@pytest.mark.parametrize(
+    ("body", "sender", "org"),
+    [
+        ("Hej! Jag jobbar på inera och vill gärna vara med.\n\n/Fatima\n", "fatima.ali@inera.se", "Inera"),
+        ("anmälan för stina berg, riksarkivet. äter ej gluten. tack\n", "stina.berg@riksarkivet.se", "Riksarkivet"),
+        (
+            "Hej! Jag vill gärna komma. Arbetsplats: Region Västerbotten\n",
+            "sofia@lind-ekstrom.se",
+            "Region Västerbotten",
+        ),
+        ("A few of us here at Lund University would love to come.\n\nJames\n", "james@lu.se", "Lund University"),
+    ],
+)
+def test_organisations_in_lower_case_mid_line_and_here_at(body: str, sender: str, org: str) -> None:
+    _message, ex = read(mail(body, sender=sender, name=""))
+    assert (ex.organisation.value, ex.organisation_suggested) == (org, False), ex.organisation.source
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Will the talks be recorded? I'm based in Tampere and can't travel.\n\nTapio\n",
+        "Hej! Min sambo Jakob Lind (jakob.lind@ri.se) jobbar på RISE, så jag anmäler honom härmed.\n/Sanna\n",
+        "Hej. Skriv upp mig.\n/AK\n",
+    ],
+)
+def test_no_organisation_from_a_place_someone_elses_work_or_initials(body: str) -> None:
+    _message, ex = read(mail(body, sender="someone@gmail.com", name="Anna-Karin Öberg"))
+    assert ex.organisation.value is None, ex.organisation.source
+
+
+@pytest.mark.parametrize(
+    ("body", "seats"),
+    [
+        ("A few of us would love to come: it's me and two PhD students from the department.\n", 3),
+        ("Count me in! +1 — I'm bringing my partner.\n", 2),
+        ("Jag vill gärna komma! Vi är två till som också vill komma, men de skickar egna anmälningar.\n", 1),
+        (
+            "I'd like to register myself and my colleague Jonas (he has no e-mail of his own).\n\n"
+            "Please also register Maria Gonzalez, maria.gonzalez@skr.se, who will come on her own.\n",
+            2,
+        ),
+    ],
+)
+def test_seats_beside_named_guests_plus_signs_and_own_registrations(body: str, seats: int) -> None:
+    _message, ex = read(mail(body))
+    assert ex.seats.value == seats, ex.seats.source
+
+
+@pytest.mark.parametrize(
+    ("body", "diet"),
+    [
+        ("I no longer eat fish, so please change pescetarian to vegetarian.\n", ("vegetarian",)),
+        ("Jag anmäler mig.\n\nÄter allt utom svamp och oliver.\n", ("other",)),
+    ],
+)
+def test_a_changed_diet_and_everything_but(body: str, diet: tuple[str, ...]) -> None:
+    _message, ex = read(mail(body))
+    assert ex.diet.value == diet
+
+
+def test_a_signature_in_directory_order_is_turned_around() -> None:
+    raw = mail(
+        "Anmäler mig härmed.\nJohansson, Kristina\nRegion Uppsala\n", sender="k.johansson@regionuppsala.se", name=""
+    )
+    _message, ex = read(raw)
+    assert ex.name.value == "Kristina Johansson"

@@ -149,6 +149,11 @@ DIET_LABELS = phrases("dietary(?: requirements| needs| restrictions)? | diet | f
 NO_DIET_ANSWERS = phrases("none | no | n/a | na | nope | nothing | no thanks")
 # "No longer vegan", "vegetarian instead of vegan": the diet named after it is not the writer's.
 NO_LONGER = phrases("no longer | instead of | not")
+# A change of diet names the old one first: "change pescetarian to vegetarian".
+CHANGE_DIET = phrases(r"chang\w* | switch\w* | updat\w*")
+DIET_TO = words("to")
+# "I eat everything except mushrooms": a food avoided, not "no special diet".
+EXCEPT_ALL = phrases(r"(?:eat |fine with )?(?:everything|anything) (?:except|apart from|but) ")
 # "Not an allergy, just a preference": nothing the kitchen must plan for.
 NOT_NEEDED = phrases("not an allergy | just a preference | no need to plan")
 # A named allergy, cut out before looking for other foods: "allergic to peanuts", "lactose intolerant".
@@ -160,7 +165,9 @@ NONE_WORDS = phrases("no | none | not any")
 # "Fish is fine but no meat": a pescetarian, unless the fish is refused.
 FISH = words("fish")
 MEATLESS = words("meat")
-NOT_FISH = phrases("allergic | no fish | not fish")
+NOT_FISH = phrases(
+    r"allergic | no fish | not fish | no longer (?:\w+ )?fish | (?:stopped|quit) eating fish | don't eat fish"
+)
 # The writer, in a clause that names a guest: "Per and I are vegetarian".
 ME = words("i me we")
 
@@ -185,10 +192,14 @@ ONE = words("one")
 # People who come along: "me and two colleagues", "my partner".
 COMPANIONS = words(r"""
     colleagues? friends? partner guests? coworkers? co-workers? teammates? wife husband boss manager people persons?
-    others?
+    others? students?
 """)
+# Others who register themselves: "they will send their own registrations" adds no seat to the writer's row.
+OWN_REGISTRATIONS = phrases(
+    r"their own registrations? | register themselves | sign up themselves | register separately | sign up separately"
+)
 # Companions in the plural: "me and my colleagues" brings an unknown number.
-PLURAL_COMPANIONS = words("colleagues friends guests coworkers people")
+PLURAL_COMPANIONS = words("colleagues friends guests coworkers people students")
 # A total said outright: "Number of people: 3", "We'll be 4", "Make it 5", "a party of 6", "3 people".
 SEAT_LABELS = phrases(
     "number of (?:people|attendees|seats|guests|participants) | seats | attendees | people | party size"

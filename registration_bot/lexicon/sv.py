@@ -158,6 +158,11 @@ DIET_LABELS = phrases("specialkost | kost | allergier | matpreferens(?:er)? | ma
 NO_DIET_ANSWERS = phrases("nej | ingen | inga | inget | nej tack")
 # "Inte längre vegan", "vegetarisk istället för vegan": the diet named after it is not the writer's.
 NO_LONGER = phrases("inte längre | i stället för | istället för | inte")
+# A change of diet names the old one first: "ändra från vegetarisk till vegan".
+CHANGE_DIET = phrases(r"ändra\w* | byt\w*")
+DIET_TO = words("till")
+# "Äter allt utom svamp": a food avoided, not "no special diet".
+EXCEPT_ALL = phrases(r"(?:äter |går bra med )?allt (?:utom|förutom|men inte) ")
 # "Det är ingen allergi, bara en preferens": nothing the kitchen must plan for.
 NOT_NEEDED = phrases(
     "inte (?:en )?allergi | bara (?:en )?preferens | behöver inte (?:ta hänsyn|planera) | inget ni behöver"
@@ -171,7 +176,9 @@ NONE_WORDS = phrases("ingen | inga | inte några")
 # "Vegetarian men äter fisk": a pescetarian, unless the fish is refused.
 FISH = words("fisk")
 MEATLESS = words("vegetari kött")
-NOT_FISH = phrases("allergi | ingen fisk | inte fisk | utan fisk")
+NOT_FISH = phrases(
+    r"allergi | ingen fisk | inte fisk | utan fisk | inte längre (?:\w+ )?fisk | slutat (?:\w+ )?(?:äta )?fisk"
+)
 # The writer, in a clause that names a guest: "Per och jag äter vegetariskt".
 ME = words("jag mig vi")
 
@@ -196,10 +203,14 @@ ONE = words("en ett")
 # People who come along: "jag och två kollegor", "min sambo".
 COMPANIONS = words(r"""
     kollega kollegor kollegorna kolleger arbetskamrat(?:er)? vän vänner kompis(?:ar)? partner sambo fru man make maka
-    chef medarbetare praktikant person(?:er)? gäst(?:er)?
+    chef medarbetare praktikant person(?:er)? gäst(?:er)? student(?:er)? doktorand(?:er)?
 """)
+# Others who register themselves: "de skickar egna anmälningar" adds no seat to the writer's row.
+OWN_REGISTRATIONS = phrases(
+    r"egna anmälningar | egen anmälan | anmäler sig (?:själva|själv|separat) | anmäler sig på egen hand"
+)
 # Companions in the plural: "jag och mina kollegor" brings an unknown number.
-PLURAL_COMPANIONS = words("kollegor kolleger vänner gäster")
+PLURAL_COMPANIONS = words("kollegor kolleger vänner gäster studenter doktorander")
 # A total said outright: "Antal personer: 3", "Vi blir nog 4", "Gör det till 5", "ett gäng på 6", "3 st".
 SEAT_LABELS = phrases("antal(?: personer| platser| deltagare)? | platser | personer | deltagare")
 WE = words("vi")
