@@ -139,8 +139,8 @@ class LimitSettings(Section):
     """Caps on automatic mail, so that the bot can never be turned into a mail cannon."""
 
     replies_per_address_per_day: int = Field(default=5, ge=1)
-    replies_per_domain_per_hour: int = Field(default=60, ge=1)
-    inbound_per_minute: int = Field(default=120, ge=1)
+    replies_per_domain_per_hour: int = Field(default=200, ge=1)
+    inbound_per_minute: int = Field(default=300, ge=1)
     breaker_cooldown_minutes: int = Field(default=60, ge=1)
 
 
