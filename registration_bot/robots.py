@@ -94,6 +94,10 @@ _AUTO_SUBJECT = re.compile(
     + r"\s*(?:[:\])]|$)",
     re.I,
 )
+# Lotus Notes and others put the person first: "Anna Svensson is out of the office."
+_AUTO_SUBJECT_ANYWHERE = re.compile(
+    r"\b(?:is|am) (?:currently )?out of (?:the )?office\b|\bär (?:inte på kontoret|frånvarande)\b", re.I
+)
 _BOUNCE_SUBJECT = re.compile(rf"^\s*{either(sv_mail.BOUNCE_SUBJECTS, en_mail.BOUNCE_SUBJECTS)}", re.I)
 
 
@@ -151,7 +155,7 @@ def classify(mail: InboundMail, our_addresses: Iterable[str]) -> Verdict:
         return Verdict(automatic=True, reason="spam: X-Spam-Status: Yes")
     if _TICKET_SUBJECT.match(mail.subject) or _TICKET_BODY.search(mail.text[:2000]):
         return Verdict(automatic=True, reason="auto-reply: a ticket system's acknowledgement")
-    if _AUTO_SUBJECT.match(mail.subject):
+    if _AUTO_SUBJECT.match(mail.subject) or _AUTO_SUBJECT_ANYWHERE.search(mail.subject):
         return Verdict(automatic=True, reason="auto-reply: subject looks automatic")
     if _BOUNCE_SUBJECT.match(mail.subject) or _BOUNCE_ANYWHERE.search(mail.subject):
         return Verdict(automatic=True, reason="bounce: subject looks like a delivery report")

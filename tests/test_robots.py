@@ -72,6 +72,8 @@ def test_each_rule_marks_mail_automatic(headers: str, sender: str | None, reason
         "Afwezig: Anmälan",
         "Réponse automatique : Anmälan",
         "Poissaolo: Anmälan",
+        "Anna Svensson is out of the office.",
+        "Anna Svensson är inte på kontoret",
     ],
 )
 def test_automatic_subjects_in_swedish_and_english(subject: str) -> None:
