@@ -178,7 +178,9 @@ def guests(mail: InboundMail, ours: set[str], writer: str = "") -> tuple[Guest, 
 
 _ON_BEHALF = re.compile(either(sv.ON_BEHALF, en.ON_BEHALF))
 _SELF_INCLUDED = re.compile(either(sv.SELF_INCLUDED, en.SELF_INCLUDED))
-_REGISTER_VERB = r"\b(?:anmäl\w*|registrera\w*|register\w*|sign(?:ing)? up|book\w*|boka\w*) (?:härmed |hereby )?"
+_REGISTER_VERB = (
+    r"\b(?:anmäl\w*|registrera\w*|register\w*|sign(?:ing)? up|book\w*|boka\w*) (?:härmed |hereby |gärna |also |även )?"
+)
 
 
 def writer_coming(text: str, extra: tuple[Guest, ...]) -> Found[bool]:

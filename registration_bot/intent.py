@@ -36,12 +36,16 @@ _SOMEONE_ALSO_COMES = (
 )
 _ADDITION = re.compile(either(sv.ADDITION, en.ADDITION, [_SOMEONE_ALSO_COMES]))
 _SIGNUP = re.compile(either(sv.SIGNUP, en.SIGNUP))
+_TERSE = re.compile(rf"(?:{either(sv.LEAD_INS, en.LEAD_INS)}[ !,.]+)?{either(sv.TERSE_SIGNUP, en.TERSE_SIGNUP)}")
 _YES = re.compile(rf"^\s*{either(sv.YES, en.YES)}\b[\s!.,:)]*", re.I)
 _FORM = re.compile(rf"^\s*{either(sv.FORM_LABELS, en.FORM_LABELS)}\s*:", re.I | re.M)
 # Reply and forward prefixes in other languages: German "AW", Nordic "VS", "Ref".
 _OTHER_REPLY_PREFIXES = ("aw", "vs", "ref")
 _REPLY_SUBJECT = re.compile(rf"^\s*{either(sv.REPLY_PREFIXES, en.REPLY_PREFIXES, _OTHER_REPLY_PREFIXES)}\s*:", re.I)
 _CONFIRMATION_THREAD = re.compile(either(sv.CONFIRMATION, en.CONFIRMATION), re.I)
+_CONFIRMATION_QUOTED = re.compile(either(sv.CONFIRMATION_QUOTED, en.CONFIRMATION_QUOTED), re.I)
+# The quoted message's subject in Outlook's header block: "Ämne: Du är anmäld till ...".
+_QUOTED_SUBJECT = re.compile(r"^[>\s]*(?:subject|ämne|betreff)\s*:(.*)$", re.I | re.M)
 _SUBJECT_SIGNUP = re.compile(either(sv.SUBJECT_SIGNUP, en.SUBJECT_SIGNUP), re.I)
 _SUBJECT_CANCEL = re.compile(either(sv.SUBJECT_CANCEL, en.SUBJECT_CANCEL), re.I)
 # Words that may stand before an elliptical "Hänger på!" or "Count me in".
@@ -53,6 +57,11 @@ _IF_BEFORE = re.compile(rf"\b{either(sv.IF, en.IF)}\b[^.]*$")
 # "If that can be arranged I would love to come": a sign-up that depends on an answer.
 _CONDITIONAL = re.compile(rf"\s*{either(sv.IF, en.IF, sv.IN_CASE, en.IN_CASE, sv.PROVIDED, en.PROVIDED)}\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def is_reply(subject: str) -> bool:
+    """ "Re:", "SV:", "VB:", "Fwd:" and the like: the subject is someone else's."""
+    return bool(_REPLY_SUBJECT.match(subject))
 
 
 def _words(text: str) -> str:
@@ -163,11 +172,17 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
     """The intent of the writer's own words, with a confidence and the rule that fired."""
     if privacy := privacy_request(mail):
         return privacy
+    if not mail.text.strip() and mail.subject.strip() and not is_reply(mail.subject):
+        # Everything in the subject, nothing in the body: "Sign me up - 2 seats, one vegan".
+        mail = mail.model_copy(update={"text": mail.subject})
     parts = sentences(mail.text)
     subject = _words(mail.subject)
-    in_confirmation_thread = bool(
-        _REPLY_SUBJECT.match(mail.subject) and _CONFIRMATION_THREAD.search(mail.subject)
-    ) or bool(_CONFIRMATION_THREAD.search(mail.quoted[:2000]))
+    quoted = mail.quoted[:2000]
+    in_confirmation_thread = (
+        bool(_REPLY_SUBJECT.match(mail.subject) and _CONFIRMATION_THREAD.search(mail.subject))
+        or any(_CONFIRMATION_THREAD.search(line) for line in _QUOTED_SUBJECT.findall(quoted))
+        or bool(_CONFIRMATION_QUOTED.search(quoted))
+    )
     cancel = update = signup = weak_signup = None
     conditional = False
     question = any("?" in s for s in parts)
@@ -210,6 +225,8 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
     if not _REPLY_SUBJECT.match(mail.subject) and _SUBJECT_CANCEL.search(subject) and not question:
         return Found(value=Intent.CANCEL, confidence=0.85, source="subject says cancellation")
     own = _words(mail.text)
+    if _TERSE.fullmatch(own.strip(" !.,:)-")):
+        return Found(value=Intent.SIGNUP, confidence=0.85, source=f"a terse yes: {own.strip()!r}")
     if _YES.match(own) and not question:
         return Found(value=Intent.SIGNUP, confidence=0.85, source="a plain yes to the invitation")
     if weak_signup:

@@ -20,6 +20,7 @@ SIGNUP = phrases(r"""
     \brsvp yes\b | \bi accept\b | happy to (?:attend|join|come) | (?:i|we)'d love to come
     would (?:like|love) to (?:attend|join|come|register|participate)
     \bme (?:plus|\+) (?:one|1|en|ett)\b | \bwe(?:'ll| will) be (?:\d{1,2}|two|three|four|five)\b
+    (?:happy|glad|delighted|pleased) to (?:be (?:with|there|part)|take part|participate)
 """)
 # Cancellations: "I can't make it", "Please remove me", "Something has come up".
 CANCEL = phrases(r"""
@@ -33,10 +34,13 @@ CHANGE = phrases(r"""
     \bupdate\b | change of plans | change (?:my|the|our) | \bamend | \bcorrection\b | \binstead of\b
     no longer (?:vegan|vegetarian) | \bi'?m now\b | only me now
     \bcorrect (?:my|the|it|that) | misspel+ed | \bshould (?:be|read) spelled | \bis spelled\b | \bwrong (?:name|spelling)
+    \bmy new (?:e-?mail(?: address)?|address|name|surname|last name|job|employer) | my name is now | got married
+    \b(?:i'?ve|i have) (?:moved|changed jobs?|switched jobs?) | new e-?mail address
 """)
 # Additions, also in a first sign-up: "I forgot to mention ...", "adding a colleague".
 ADDITION = phrases(r"""
     forgot to (?:mention|say|add|tell) | (?:add|adding) (?:that|a colleague|one more|my) | (?:now|also) (?:be )?bringing
+    \badd (?:a|one|another|an extra) (?:seat|place|spot|person)
 """)
 # "My colleague would also like to come": who, will, also, a softener and the verb, in that order.
 ADDITION_WHO = words(r"colleague\w* boss he she")
@@ -64,17 +68,26 @@ OTHER_PEOPLE = words("colleague colleagues boss friend partner wife husband")
 THIRD_PERSON = words("he she they")
 # A plain yes to the invitation: "Yes!", "Count me in".
 YES = phrases("yes | yep | sure | definitely | absolutely | count me in")
+# A whole mail of a word or two that says yes: "In!", "I'm in", "Coming!".
+TERSE_SIGNUP = phrases(
+    r"in | i'm in | we're in | me too | coming | i'm coming | we're coming | attending | i'll be there"
+)
 # Labels of a form-like sign-up: "Name: ...".
 FORM_LABELS = phrases("name | full name | organization | company")
 # Subject prefixes of replies and forwards: "Re: Registration", "Fwd: ...".
 REPLY_PREFIXES = words("re fwd? fw")
 # Our confirmation, quoted or in the subject: a sign-up phrase below it changes the registration.
 CONFIRMATION = phrases("thanks for signing up | you are (?:now )?registered | your registration | confirmation")
+# What only our confirmation says, as quoted below a reply (an invitation may say "your registration").
+CONFIRMATION_QUOTED = phrases(
+    r"thank(?:s| you) for (?:signing up|registering|your registration) | you are (?:now )?registered\b"
+    r" | you are on the waiting list"
+)
 # Subjects that say sign-up or cancellation: "Registration", "Cancel".
 SUBJECT_SIGNUP = phrases(r"registration | sign[- ]?up | rsvp | \bjoining\b | \battending\b")
 SUBJECT_CANCEL = words("cancel")
 # Words that may stand before an elliptical sign-up: "Hi! Count me in".
-LEAD_INS = phrases("hi | hello | hey | dear all | yes | great | thanks | sure")
+LEAD_INS = phrases("hi | hello | hey | dear all | yes | great | thanks | sure | would be | will be | would | will")
 # Words that start a new clause: "I'm coming, but my colleague can't".
 CLAUSE_JOINERS = words("but and")
 WHILE = words("while")

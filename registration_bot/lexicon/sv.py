@@ -25,7 +25,7 @@ SIGNUP = phrases(r"""
 # Cancellations: "Jag kan tyvärr inte komma", "Stryk mig från listan", "Något har kommit emellan".
 CANCEL = phrases(r"""
     avanmäl | avregistrer | stryk (?:mig|mitt namn|min anmälan|oss) | ta bort (?:mig|min anmälan|oss|mitt namn)
-    lämna(?:r)? återbud | återbud | avboka | avstå | hoppa(?:r)? av | backa ur | tacka(?:r)? nej
+    lämna(?:r)? återbud | återbud | avboka | avstå | hoppa(?:r)? av | backa ur | tacka(?:r)? nej | återkall\w*
     \b(?:kan|kommer|hinner|har möjlighet|går|får|kunna)(?: \w+){0,3} (?:inte|ej)(?: \w+){0,3} (?:komma|delta|närvara|vara med|medverka|dyka upp|följa med|gå)
     \b(?:inte|ej) (?:längre )?(?:möjlighet|kunna|komma|delta) | kommer (?:tyvärr )?inte(?! från| ifrån| heller från)\b
     något (?:har )?kommit emellan
@@ -37,10 +37,13 @@ CHANGE = phrases(r"""
     bytt (?:jobb|arbete|organisation|namn|mejl|e-post) | \bnumera\b | inte längre (?:vegan|vegetarian|vegetarisk)
     bara jag nu | kommer ensam | jag kommer själv
     \brätta (?:det|till|mitt|min|stavningen|namnet) | felstavat | (?:ska|skall) (?:vara|stå|stavas) | stavas (?:med|så)
+    \b(?:min|mitt) nya (?:e-?post(?:adress)?|mejl(?:adress)?|adress|namn|efternamn|jobb|arbetsplats) | ny e-?postadress
+    bytt (?:jobb|arbetsplats|arbetsgivare|namn|efternamn) | heter numera | har gift mig
 """)
 # Additions, also in a first sign-up: "Jag glömde nämna att ...", "Lägg till min kollega".
 ADDITION = phrases(r"""
     lägg(?:a)? till | tillägg | komplettera | (?:glömde|glömt) (?:att )?(?:skriva|nämna|säga|berätta)
+    \ben plats till\b | \bytterligare en (?:plats|person|deltagare)
 """)
 # "Min kollega vill också gärna komma": who, will, also, a softener and the verb, in that order.
 ADDITION_WHO = words(r"kollega\w* chef han hon")
@@ -65,18 +68,22 @@ FIRST_PERSON = words("jag vi mig oss min mitt vår")
 # "Min kollega kan inte komma" is someone else's change: possessive, person, or a pronoun first.
 POSSESSIVES = words("min mina vår våra")
 OTHER_PEOPLE = words("kollega kollegor chef vän partner sambo fru man")
-THIRD_PERSON = words("han hon de")
+THIRD_PERSON = words("han hon de hen kollegan chefen sambon partnern")
 # A plain yes to the invitation: "Ja!", "Absolut".
 YES = words("ja japp jajamän absolut självklart gärna")
+# A whole mail of a word or two that says yes: "Jag med!", "Kommer!", "Vi kommer".
+TERSE_SIGNUP = phrases(r"jag med | jag också | kommer | jag kommer | vi kommer | med | jag är med | vi är med | in")
 # Labels of a form-like sign-up: "Namn: ...".
 FORM_LABELS = words("namn organisation företag")
 # Subject prefixes of replies and forwards: "SV: Anmälan", "VB: ...".
 REPLY_PREFIXES = words("sv vb")
 # Our confirmation, quoted or in the subject: a sign-up phrase below it changes the registration.
 CONFIRMATION = phrases(r"tack för din anmälan | du är (?:nu )?anmäld | din anmälan | bekräftelse")
+# What only our confirmation says, as quoted below a reply (an invitation may say "din anmälan").
+CONFIRMATION_QUOTED = phrases(r"tack för din anmälan | du är (?:nu )?anmäld\b | du står på väntelistan")
 # Subjects that say sign-up or cancellation: "Anmälan", "Återbud".
 SUBJECT_SIGNUP = phrases("anmälan | anmäl mig | deltagande")
-SUBJECT_CANCEL = words("avanmälan avanmäl återbud")
+SUBJECT_CANCEL = phrases(r"avanmälan | avanmäl | återbud | återkall\w*")
 # Words that may stand before an elliptical sign-up: "Hej! Hänger på!".
 LEAD_INS = phrases("hej | hej hej | hejsan | hallå | ja | kul | tack | absolut | gärna | självklart")
 # Words that start a new clause: "Jag kommer, men min kollega kan inte".
@@ -249,7 +256,7 @@ ON_BEHALF = phrases(r"""
     \banmäl(?:a|er)? (?:härmed )?(?:följande|nedanstående) | för (?:hans|hennes|deras|min \w+s) räkning
     \banmäl(?:a|er|de)? (?:\w+ )?(?:honom|henne|hen|dem)\b
     å (?:hans|hennes|deras|min \w+s) vägnar | på uppdrag av | i stället för mig | istället för mig
-    \binte (?:\w+ ){0,2}själv\b | någon annan | \bsjälv (?:kommer|kan|deltar|är|hinner) jag (?:tyvärr )?inte\b
+    \binte (?:\w+ ){0,2}själv\b | någon annan | \bsjälv (?:\w+ ){1,2}(?:tyvärr )?(?:inte|ej)\b
     \bjag själv (?:kommer|kan|deltar|är|hinner) (?:tyvärr )?inte\b
 """)
 # The writer is coming too: "anmäla mig och min kollega", "vi blir två", "Anna Svensson (jag)".
