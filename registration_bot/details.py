@@ -12,7 +12,7 @@ import re
 
 from .diet import diet
 from .headers import ascii_address
-from .intent import classify_intent
+from .intent import classify_intent, is_reply
 from .lexicon import either, en, sv
 from .models import Extraction, Found, Guest, InboundMail, Intent, Language
 from .names import fix_case, is_name_like, name_from_address
@@ -208,6 +208,9 @@ def writer_coming(text: str, extra: tuple[Guest, ...]) -> Found[bool]:
 
 def extract(mail: InboundMail, default_language: Language, ours: set[str] | frozenset[str] = frozenset()) -> Extraction:
     """Everything the writer said about themselves, each field with a confidence."""
+    if not mail.text.strip() and mail.subject.strip() and not is_reply(mail.subject):
+        # Everything in the subject, nothing in the body: "Anmäler mig + 1 från Linköpings kommun".
+        mail = mail.model_copy(update={"text": mail.subject})
     signature = Signature(signature_lines(mail), mail.display_name, mail.sender or "")
     person = name(mail, signature)
     org, suggested = organisation(mail, signature, person.value)

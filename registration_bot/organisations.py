@@ -45,7 +45,8 @@ _ORG_PHRASE = (
 )
 _ORG_CUE = re.compile(
     rf"(?i:\b{either(sv.ORG_CUES, en.ORG_CUES)}"
-    rf"(?:[ \t]+[\w-]+){{0,6}}?[ \t]+{either(sv.ORG_CUE_PREPOSITIONS, en.ORG_CUE_PREPOSITIONS)}[ \t]+)" + _ORG_PHRASE
+    rf"(?:[ \t]+[\w-]+){{0,6}}?[ \t]+{either(sv.ORG_CUE_PREPOSITIONS, en.ORG_CUE_PREPOSITIONS)}[ \t]+"
+    rf"(?:{either(sv.ORG_ARTICLES, en.ORG_ARTICLES)}[ \t]+)?)" + _ORG_PHRASE
 )
 _ORG_IS = re.compile(
     rf"(?i:\b{either(sv.MY_ORG, en.MY_ORG)}[ \t]+{either(sv.ORG_NOUNS, en.ORG_NOUNS)}[ \t]+"
@@ -63,6 +64,32 @@ _FROM_CUE = re.compile(
     rf"|{'|'.join((*sv.REPRESENTING, *en.REPRESENTING))})[ \t]+)"
     rf"(?:{either(sv.ORG_ARTICLES, en.ORG_ARTICLES)}[ \t]+)?" + _ORG_PHRASE
 )
+
+
+_POSSESSIVE = re.compile(r"['’]s[ \t]")
+_CITY_OF = re.compile(r"\b(?:the )?city of ([A-ZÅÄÖ][\w-]+)")
+# Writers who use no capitals at all: "jobbar på lantmäteriet", "me and 2 coworkers from sgu".
+_LOWER_CUE = re.compile(
+    rf"\b(?:{either(sv.LOWER_CASE_CUES, en.LOWER_CASE_CUES)})[ \t]+(?P<org>[a-zåäö][\w&-]+"
+    rf"(?:[ \t]+{either(sv.ORG_NAME_SUFFIXES, en.ORG_NAME_SUFFIXES)}\b)?)"
+)
+
+
+_COMMON_AFTER_CUE = frozenset((*sv.COMMON_AFTER_CUE, *en.COMMON_AFTER_CUE))
+
+
+def _lower_case_org(text: str) -> str | None:
+    """In a mail without a single capital letter, the word after "jobbar på" or "from" names the organisation."""
+    if any(c.isupper() for c in text):
+        return None
+    for match in _LOWER_CUE.finditer(text):
+        org = match.group("org")
+        if fold(org) in _PLACES or org in _COMMON_AFTER_CUE:
+            continue
+        first, *rest = org.split()
+        first = first.upper() if len(first) <= 4 else first.capitalize()  # "sgu" is SGU, "lantmäteriet" a name
+        return " ".join([first, *rest])
+    return None
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")  # not the dots of an address
@@ -86,7 +113,10 @@ def _org_in_text(text: str, person: str) -> str | None:
             *_after(text, lowered, person.split()[0], _SIGNED_TAIL, signed=True),
         ):
             if classify_segment(match.group("org")) in ("org", "name", "weak_org"):
-                return _outer(clean_org(match.group("org")))
+                return _outer(clean_org(_POSSESSIVE.split(match.group("org"), maxsplit=1)[0]))
+    text = _CITY_OF.sub(lambda m: f"City of {m.group(1)}", text)  # "working in the city of Helsinki"
+    found: list[str] = []
+    department = None
     for pattern in (_ORG_IS, _ORG_CUE, _ORG_APPOSITIVE, _ORG_PAREN, _FROM_CUE):
         for match in pattern.finditer(text):
             if _NOT_WORKPLACE.search(match.group(0), 0, match.start("org") - match.start()):
@@ -94,10 +124,19 @@ def _org_in_text(text: str, person: str) -> str | None:
             sentence_start = max((end.end() for end in _SENTENCE_END.finditer(text, 0, match.start())), default=0)
             if _SOMEONE_ELSES.search(text, sentence_start, match.start("org")):
                 continue  # "min sambo jobbar på RISE": not where the writer works
-            org = _outer(clean_org(match.group("org")))
-            if org and fold(org) not in _PLACES and classify_segment(org) != "department":
-                return org
-    return None
+            org = _outer(clean_org(_POSSESSIVE.split(match.group("org"), maxsplit=1)[0]))  # "Region Skåne's IT"
+            if not org or fold(org) in _PLACES:
+                continue
+            if classify_segment(org) == "department":
+                department = department or org
+                continue
+            found.append(org)
+            break
+    if found:
+        # "the Danish Agency for Digital Government" over "Digital Government", found by another cue.
+        return next((org for org in found if all(fold(other) in fold(org) for other in found)), found[0])
+    # "Vi är två från Riksdagsförvaltningen": a name like a department's, but all there is.
+    return department or _lower_case_org(text)
 
 
 # "Anna Svensson, utvecklare på DIGG", "Carlos, developer at Skånetrafiken", "Anna från DIGG", "anna @ DIGG".
@@ -144,7 +183,10 @@ def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[
     """The organisation, and whether it is only a suggestion from the address's domain."""
     label = _LABEL_ORG.search(mail.text) or _LABEL_ORG.search(mail.signature)
     if label and label.group(1).strip(" .-"):
-        return Found(value=clean_org(label.group(1)), confidence=0.95, source="Organisation: line"), False
+        # "University of Gothenburg, Department of Applied IT": the organisation, not its department.
+        parts = [p for p in label.group(1).split(",") if p.strip()]
+        kept = [p for p in parts if classify_segment(p.strip()) != "department"] or parts
+        return Found(value=clean_org(",".join(kept)), confidence=0.95, source="Organisation: line"), False
     said = _org_in_text(mail.text, person)
     if (
         said
@@ -163,7 +205,7 @@ def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[
         return Found(value=sig.org, confidence=0.85, source="signature"), False
     if mail.display_org:
         return Found(value=mail.display_org, confidence=0.8, source="display name"), False
-    if named := named_domain(mail.text, mail.sender or ""):
+    if named := named_domain(f"{mail.text}\n{mail.signature}", mail.sender or "", person):
         return Found(value=named, confidence=0.8, source="named in the text, as in the address's domain"), False
     return domain_suggestion(mail.sender or "")
 
@@ -178,7 +220,7 @@ def _plain(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "- ")
 
 
-def named_domain(text: str, address: str) -> str | None:
+def named_domain(text: str, address: str, person: str = "") -> str | None:
     """Words of the text that spell the sender's domain name the organisation, whatever their case.
 
     "jag jobbar på inera" from fatima@inera.se, "stina berg, riksarkivet" from
@@ -201,6 +243,8 @@ def named_domain(text: str, address: str) -> str | None:
             phrase = text[first.start() : last.end()]
             if "\n" in phrase or _plain(phrase) != base:
                 continue
+            if _plain(phrase) in {_plain(part) for part in person.split()}:
+                continue  # henrik@stahl.se signing "Henrik Ståhl": a family name, not an organisation
             if phrase.islower():
                 phrase = " ".join(w if w in _SMALL_WORDS else w[:1].upper() + w[1:] for w in phrase.split())
             return phrase

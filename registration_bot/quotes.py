@@ -30,7 +30,7 @@ _FR_DE_OPENERS = ("le", "am")
 _ES_NL_OPENERS = ("el", "op")
 _DE_VERB = ("schrieb",)
 _OTHER_VERBS = ("a écrit", "escribió", "schreef", "kirjoitti")
-_OTHER_PHONE_FOOTER_STARTS = ("envoyé de",)
+_OTHER_PHONE_FOOTER_STARTS = ("envoyé de", "von meinem", "gesendet von", "enviado desde", "verzonden met", "lähetetty")
 
 _FORWARD = re.compile(
     rf"^\s*(?:-{{2,}}|_{{2,}})?\s*{either(sv_mail.FORWARD_MARKERS, en_mail.FORWARD_MARKERS, _OTHER_FORWARD_MARKERS)}"

@@ -285,7 +285,7 @@ ORG_CUES = phrases(r"""
     developer | engineer | owner | manager | analyst | officer | consultant | lead | volunteer | lecturer | archivist
     team | office | department
 """)
-ORG_CUE_PREPOSITIONS = words("at for in")
+ORG_CUE_PREPOSITIONS = words("at for in with")
 # "I'm based in Tampere", "I moved here from Leipzig": a place, not a workplace.
 NOT_WORKPLACE = words("based located living live lives born moved relocated grew")
 # "My employer is the Swedish Tax Agency".
@@ -303,6 +303,11 @@ FROM = words("from")
 COLLEAGUES_FROM = phrases(r"colleagues?[ \t]+from")
 REPRESENTING = phrases(r"\bwe at | representing | on behalf of | \bhere at | \bus at")
 ORG_ARTICLES = words("the")
+# Where a writer who uses no capitals says where they work: "2 coworkers from sgu", "working at skr".
+LOWER_CASE_CUES = phrases(r"work(?:ing|s)? (?:at|for|with) | employed (?:at|by) | from | representing")
+ORG_NAME_SUFFIXES = words("university agency ab ltd inc")
+# Words after such a cue that are no organisation: "from home", "from the office".
+COMMON_AFTER_CUE = words("home the a an my our us me you sweden norway denmark finland work there here list")
 # "Carlos Mendes, developer at Skånetrafiken", "Anna from DIGG": the words between a name and its organisation.
 AT_ORG = words("at")
 SIGNED_FROM = words("from at")

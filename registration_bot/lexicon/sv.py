@@ -312,8 +312,17 @@ I_WE_ME_US = words("jag vi oss mig")
 I_WE = words("jag vi")
 FROM = words("från")
 COLLEAGUES_FROM = phrases(r"kollegor(?:na)?[ \t]+från | kollega[ \t]+från")
-REPRESENTING = phrases(r"\bvi på | representerar | \bhär på | \bhos oss på")
+REPRESENTING = phrases(r"\bvi på | representerar | \bhär på | \bhos oss på | \bfrån oss på")
 ORG_ARTICLES = words("föreningen organisationen myndigheten företaget")
+# Where a writer who uses no capitals says where they work: "jobbar på lantmäteriet", "vi är 2 från jobtech".
+LOWER_CASE_CUES = phrases(
+    r"jobbar (?:på|vid|hos|inom) | arbetar (?:på|vid|hos|inom) | anställd (?:på|vid|hos) | från | representerar"
+)
+ORG_NAME_SUFFIXES = words("kommun stad region län universitet högskola ab")
+# Words after such a cue that are no organisation: "från oss", "från Finland".
+COMMON_AFTER_CUE = words(
+    "oss mig er dig dem honom henne sverige norge danmark finland hemma början kontoret jobbet listan utskicket"
+)
 # "Anna Svensson, utvecklare på DIGG", "Anna från DIGG": the words between a name and its organisation.
 AT_ORG = words("på vid hos")
 SIGNED_FROM = words("från på")

@@ -12,7 +12,7 @@ from .build import phrases, words
 # Job titles, also at the end of a compound ("systemutvecklare"): such a line is no name.
 TITLE_ENDINGS = words("""
     utvecklare strateg ansvarig ingenjör chef ledare samordnare handläggare arkitekt specialist analytiker konsult
-    förvaltare lektor forskare sekreterare rådgivare ägare designer expert tekniker administratör koordinator direktör
+    förvaltare lektor forskare sekreterare rådgivare rådgiver ägare designer expert tekniker administratör koordinator direktör
     arkivarie doktorand student studerande kommunikatör utredare controller jurist bibliotekarie projektledare
     sakkunnig assistent grundare vd statistiker registrator lärare ordförande kassör ledamot informatör programmerare
     beställare
