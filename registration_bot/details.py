@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .diet import diet
+from .diet import diet, label_lines
 from .headers import ascii_address
 from .intent import classify_intent, is_reply
 from .lexicon import either, en, sv
@@ -28,7 +28,7 @@ _SEATS_TOTAL = [
     re.compile(rf"\b{either(sv.SEAT_LABELS, en.SEAT_LABELS)}\s*:\s*{_NUM}\b"),
     re.compile(
         rf"\b{either(sv.WE, en.WE)}(?:'ll| {either(sv.WE_VERBS, en.WE_VERBS)})?(?: {either(sv.SEAT_FILLERS, en.SEAT_FILLERS)})* "
-        rf"{_NUM}\b(?! {either(sv.DURATIONS, en.DURATIONS)})"
+        rf"{_NUM}\b(?! {either(sv.DURATIONS, en.DURATIONS, sv.MORE, en.MORE)})"
     ),
     re.compile(rf"\b{either(sv.MAKE_IT, en.MAKE_IT)} {_NUM}\b"),
     re.compile(
@@ -49,6 +49,8 @@ _PLUS_SIGN = (r"\+",)
 _I_AND = rf"\b{either(sv.I_AND, en.I_AND)} {either(sv.AND, en.AND, _PLUS_SIGN)}"
 _SEATS_PLUS = [
     re.compile(r"(?<![\w+])\+\s?(\d)\b"),
+    # "Vi blir en till": one more than the writer alone (the row's old count is not in the mail).
+    re.compile(rf"\b{either(sv.WE, en.WE)}(?:'re| are| blir| är)? {_NUM} {either(sv.MORE, en.MORE)}\b"),
     re.compile(rf"\bplus {either(sv.ONE, en.ONE)}\b()"),
     re.compile(rf"\b{either(sv.ME_PLUS, en.ME_PLUS)} plus {_NUM}\b"),
     re.compile(rf"{_I_AND} {_NUM} (?:\w+ )?{_COMPANION}"),  # "me and two PhD students"
@@ -110,7 +112,7 @@ def seats(text: str) -> Found[int | None]:
 
 
 # "min kollega Jonas": a companion with a name of their own.
-_NAMED_COMPANION = re.compile(rf"(?i:\b{_COMPANION})[ \t]+([A-ZÅÄÖÉÜ][\w-]+)")
+_NAMED_COMPANION = re.compile(rf"(?i:\b{_COMPANION})[ \t,]+([A-ZÅÄÖÉÜ][\w-]+)")
 
 
 def seats_beside(text: str, extra: tuple[Guest, ...]) -> Found[int | None]:
@@ -215,7 +217,8 @@ def extract(mail: InboundMail, default_language: Language, ours: set[str] | froz
     person = name(mail, signature)
     org, suggested = organisation(mail, signature, person.value)
     extra = guests(mail, set(ours), person.value)
-    diet_found, diet_words = diet(mail.text, extra)
+    own_subject = "" if is_reply(mail.subject) else mail.subject
+    diet_found, diet_words = diet(f"{mail.text}\n{label_lines(mail.signature)}", extra, own_subject)
     seat_count = seats_beside(mail.text, extra) if extra else seats(mail.text)
     intent = classify_intent(mail)
     coming = writer_coming(mail.text, extra)

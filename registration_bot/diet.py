@@ -41,6 +41,7 @@ _LABEL = re.compile(rf"^\s*{either(sv.DIET_LABELS, en.DIET_LABELS)}\s*:\s*(.*)$"
 _LABEL_NONE = re.compile(rf"^{either(sv.NO_DIET_ANSWERS, en.NO_DIET_ANSWERS, ('-', '–', '0'))}\.?$")
 _NO_LONGER = re.compile(rf"{either(sv.NO_LONGER, en.NO_LONGER)} (?:\w+ ){{0,1}}?(vegan\w*|vegetari\w*)")
 _NOT_NEEDED = re.compile(either(sv.NOT_NEEDED, en.NOT_NEEDED))
+_NEGATED = re.compile(rf"\b{either(sv.DIET_NEGATIONS, en.DIET_NEGATIONS)}\s+(?:\w+\s+)?$")
 # "change pescetarian to vegetarian": the diet before "to" is the old one.
 _CHANGE_DIET = re.compile(
     rf"\b{either(sv.CHANGE_DIET, en.CHANGE_DIET)} (?P<old>(?:\S+ ){{1,4}}?){either(sv.DIET_TO, en.DIET_TO)} (?P<new>.+)"
@@ -61,7 +62,12 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _categories(clause: str) -> set[str]:
-    found = {name for name, pattern in DIETS.items() if pattern.search(clause)}
+    # "I'm not lactose intolerant, it's gluten": a need said not to be one does not count.
+    found = {
+        name
+        for name, pattern in DIETS.items()
+        if any(not _NEGATED.search(clause, max(0, m.start() - 30), m.start()) for m in pattern.finditer(clause))
+    }
     for match in _NO_LONGER.finditer(clause):
         found.discard("vegan" if match.group(1).startswith("vegan") else "vegetarian")
     if (change := _CHANGE_DIET.search(clause)) and {n for n, p in DIETS.items() if p.search(change.group("new"))}:
@@ -84,8 +90,18 @@ def _pescetarian(sentence: str, found: set[str]) -> set[str]:
     return found
 
 
-def diet(text: str, guests: tuple[Guest, ...] = ()) -> tuple[Found[tuple[str, ...]], str]:
-    """Normalised categories for the writer's row and the writer's own words about food."""
+def label_lines(signature: str) -> str:
+    """ "Kost: vegetarisk" written under the name ends up in the signature block; it is still the writer's diet."""
+    return "\n".join(line for line in signature.split("\n") if _LABEL.match(line))
+
+
+def diet(text: str, guests: tuple[Guest, ...] = (), subject: str = "") -> tuple[Found[tuple[str, ...]], str]:
+    """Normalised categories for the writer's row and the writer's own words about food.
+
+    ``subject``, when it is the writer's own (not a reply's), counts only if
+    the text says nothing about food: "Anmälan: Petra Nyström, Boverket, vegetarian".
+    """
+    text = text.replace("’", "'").replace("´", "'")
     label = _LABEL.search(text)
     if label and _LABEL_NONE.match(fold(label.group(1)).strip()):
         return Found(value=(), confidence=0.95, source="diet line says none"), one_line(label.group(0), 200)
@@ -105,8 +121,8 @@ def diet(text: str, guests: tuple[Guest, ...] = ()) -> tuple[Found[tuple[str, ..
             folded = fold(clause)
             if not folded:
                 continue
-            subject = folded.split()[0] if folded.split() else ""
-            if subject in others and not _ME.search(folded):
+            first_word = folded.split()[0] if folded.split() else ""
+            if first_word in others and not _ME.search(folded):
                 continue  # about a guest who has a row of their own
             if except_all := _EXCEPT_ALL.search(folded):
                 # "Äter allt utom svamp och oliver": what is left out is the need.
@@ -127,6 +143,8 @@ def diet(text: str, guests: tuple[Guest, ...] = ()) -> tuple[Found[tuple[str, ..
                 in_sentence.discard("other")  # "I no longer eat fish, so vegetarian": implied by the diet
         found |= _pescetarian(fold(sentence), in_sentence) if in_sentence else set()
     text_words = one_line(" ".join(dict.fromkeys(words)), 200)
+    if not found and not said_none and subject and (in_subject := _categories(fold(subject))):
+        return Found(value=tuple(sorted(in_subject)), confidence=0.85, source="diet words in the subject"), subject
     if found:
         return Found(value=tuple(sorted(found)), confidence=0.9, source="diet words"), text_words
     if said_none:

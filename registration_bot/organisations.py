@@ -79,17 +79,46 @@ _COMMON_AFTER_CUE = frozenset((*sv.COMMON_AFTER_CUE, *en.COMMON_AFTER_CUE))
 
 
 def _lower_case_org(text: str) -> str | None:
-    """In a mail without a single capital letter, the word after "jobbar på" or "from" names the organisation."""
+    """In a mail without a single capital letter, the words after "jobbar på" or "from" name the organisation.
+
+    The name runs to the next punctuation or ordinary word ("jobbar på
+    lantmäteriet äter inte gluten"); "kulturförvaltningen i göteborgs stad"
+    is Göteborgs stad; "ett litet konsultbolag (nordkod ab)" is Nordkod AB.
+    """
     if any(c.isupper() for c in text):
         return None
     for match in _LOWER_CUE.finditer(text):
-        org = match.group("org")
-        if fold(org) in _PLACES or org in _COMMON_AFTER_CUE:
+        clause = _CLAUSE_STOP.split(text[match.start("org") :], maxsplit=1)[0].split()
+        if not clause or clause[0] in _COMMON_AFTER_CUE or fold(clause[0]) in _PLACES:
             continue
-        first, *rest = org.split()
-        first = first.upper() if len(first) <= 4 else first.capitalize()  # "sgu" is SGU, "lantmäteriet" a name
-        return " ".join([first, *rest])
+        if "i" in clause[1:] and _SUFFIX.search(" " + " ".join(clause[clause.index("i", 1) + 1 :])):
+            clause = clause[clause.index("i", 1) + 1 :]  # the department's organisation
+        name: list[str] = []
+        for word in clause[:4]:
+            if word in _LOWER_STOPS:
+                break
+            name.append(word)
+            if _SUFFIX.fullmatch(" " + word):
+                break
+        if name:
+            return _capitalised(name)
+    if paren := _LOWER_PAREN.search(text):
+        return _capitalised(paren.group(1).split())
     return None
+
+
+def _capitalised(words: list[str]) -> str:
+    """ "sgu" is SGU, "open knowledge sweden" Open Knowledge Sweden, "nordkod ab" Nordkod AB."""
+    if len(words) == 1 and len(words[0]) <= 4:
+        return words[0].upper()
+    return " ".join(w.upper() if w in ("ab", "hb") else w if w in _SMALL_WORDS else w.capitalize() for w in words)
+
+
+_CLAUSE_STOP = re.compile(r"[.,;:!?()\n/]")
+_LOWER_STOPS = frozenset((*sv.LOWER_CASE_STOPS, *en.LOWER_CASE_STOPS))
+_LOWER_PAREN = re.compile(
+    rf"\(([a-zåäö][\w&-]*(?:[ \t]+[\w&-]+){{0,3}}[ \t]+{either(sv.ORG_NAME_SUFFIXES, en.ORG_NAME_SUFFIXES)})\)"
+)
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")  # not the dots of an address
@@ -247,8 +276,23 @@ def named_domain(text: str, address: str, person: str = "") -> str | None:
                 continue  # henrik@stahl.se signing "Henrik Ståhl": a family name, not an organisation
             if phrase.islower():
                 phrase = " ".join(w if w in _SMALL_WORDS else w[:1].upper() + w[1:] for w in phrase.split())
-            return phrase
+            return _widened(text, tokens, i, i + size - 1, phrase)
     return None
+
+
+_SUFFIX = re.compile(rf"[ \t]+{either(sv.ORG_NAME_SUFFIXES, en.ORG_NAME_SUFFIXES)}\b", re.I)
+
+
+def _widened(text: str, tokens: list[re.Match[str]], first: int, last: int, phrase: str) -> str:
+    """The whole name around the domain's word: "Region Skåne" from @skane.se, "Örebro kommun" from @orebro.se."""
+    if first > 0:
+        before = tokens[first - 1]
+        between = text[before.end() : tokens[first].start()]
+        if between.strip(" \t") == "" and before.group()[:1].isupper() and _ORG_WORD.fullmatch(before.group()):
+            phrase = f"{before.group()} {phrase}"
+    if suffix := _SUFFIX.match(text, tokens[last].end()):
+        phrase += suffix.group()
+    return phrase
 
 
 FREEMAIL = frozenset(

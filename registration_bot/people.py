@@ -9,6 +9,7 @@ from the address, marked as such by its low confidence.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .lexicon import either, en, sv
 from .models import Found, InboundMail
@@ -43,12 +44,28 @@ def _merge(candidate: str, mail: InboundMail) -> str:
     guess = name_from_address(mail.sender or "")
     if guess and " " in guess:
         first, *rest = guess.split()
-        if fold(first) == fold(candidate) or (len(first) == 1 and fold(candidate).startswith(fold(first))):
+        if _plain(first) == _plain(candidate) or (len(first) == 1 and _plain(candidate).startswith(_plain(first))):
             return " ".join([candidate, *rest])
     return candidate
 
 
+# Titles before a name are not part of it: "Dr Eleanor Whitfield", "Prof. Anna Berg".
+_HONORIFIC = re.compile(r"^(?:(?:dr|prof|professor|docent|mr|mrs|ms|miss|herr|fru)\.?\s+)+(?=\S+\s+\S)", re.I)
+
+
+def _plain(text: str) -> str:
+    """Without accents, for comparing a name with an address: "Åke" is "ake"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", fold(text)) if not unicodedata.combining(c))
+
+
 def name(mail: InboundMail, sig: Signature) -> Found[str]:
+    """The writer's name, with the source and confidence of the strongest place it was found."""
+    found = _name(mail, sig)
+    plain = _HONORIFIC.sub("", found.value)
+    return found if plain == found.value else found.model_copy(update={"value": plain})
+
+
+def _name(mail: InboundMail, sig: Signature) -> Found[str]:
     label = _LABEL_NAME.search(mail.text) or _LABEL_NAME.search(mail.signature)
     if label:
         value = one_line(label.group(1), 80).strip(" .,")

@@ -490,3 +490,147 @@ def test_a_signature_in_directory_order_is_turned_around() -> None:
     )
     _message, ex = read(raw)
     assert ex.name.value == "Kristina Johansson"
+
+
+# -- rules the fifth blind set (holdout4) asked for ------------------------------------------
+
+
+@pytest.mark.parametrize("body", ["Jag med!", "Kommer!", "In!", "Hej! Vi kommer."])
+def test_a_mail_of_a_word_or_two_is_a_yes(body: str) -> None:
+    _message, ex = read(mail(body + "\n", subject="Ekosystemträffen"))
+    assert ex.intent.value.value == "signup", ex.intent.source
+
+
+def test_everything_in_the_subject_is_read_from_the_subject() -> None:
+    subject = "Anmäler mig + 1 från Linköpings kommun, en av oss glutenfri"
+    _message, ex = read(mail("", subject=subject, sender="ida.gustafsson@linkoping.se", name="Ida Gustafsson"))
+    assert ex.intent.value.value == "signup"
+    assert (ex.seats.value, ex.diet.value, ex.organisation.value) == (2, ("gluten_free",), "Linköpings kommun")
+
+
+def test_a_sign_up_forwarded_with_an_invitation_that_says_din_anmalan_is_a_sign_up() -> None:
+    body = (
+        "Hej! Fick den här av en kollega. Jag vill gärna anmäla mig.\n\n"
+        "---------- Vidarebefordrat meddelande ---------\nFrån: Ekosystemträffen <anmalan@example.org>\n"
+        "Subject: Inbjudan: Ekosystem kring öppen källkod och öppna data\n\n"
+        "Välkommen! Skicka din anmälan till anmalan@example.org, så får du en bekräftelse.\n"
+    )
+    _message, ex = read(mail(body, subject="Fwd: Inbjudan: Ekosystem kring öppen källkod och öppna data"))
+    assert ex.intent.value.value == "signup", ex.intent.source
+
+
+@pytest.mark.parametrize(
+    ("body", "subject", "intent"),
+    [
+        ("Härmed återkallas min anmälan till träffen.\n", "Återkallande av anmälan", "cancel"),
+        (
+            "Jag anmälde mig tidigare men vill ändra: vi blir två istället för tre. "
+            "Kollegan Tina kan tyvärr inte komma.\n",
+            "Ändring",
+            "update",
+        ),
+        (
+            "my new address is maria.santos@digg.se. Please send any further information there.\n",
+            "New address",
+            "update",
+        ),
+    ],
+)
+def test_withdrawals_a_colleagues_change_and_new_addresses(body: str, subject: str, intent: str) -> None:
+    _message, ex = read(mail(body, subject=subject))
+    assert ex.intent.value.value == intent, ex.intent.source
+
+
+@pytest.mark.parametrize(
+    ("body", "sender", "org"),
+    [
+        (
+            "I'd like to attend. I'm a developer at the City of Gothenburg (Göteborgs Stad).\n",
+            "r@goteborg.se",
+            "City of Gothenburg",
+        ),
+        (
+            "I'm with the Swedish Transport Administration, so I'd like to sign up.\n",
+            "o@trafikverket.se",
+            "Swedish Transport Administration",
+        ),
+        ("This is Hanna from Region Skåne's IT department. I'd love to join.\n", "h@skane.se", "Region Skåne"),
+        ("Hej, anmäl gärna mig från oss på Örebro kommun.\n", "g@orebro.se", "Örebro kommun"),
+        (
+            "I am Mette from the Danish Agency for Digital Government and I want to join.\n",
+            "m@digst.dk",
+            "Danish Agency for Digital Government",
+        ),
+        ("hej vill anmäla mig jobbar på lantmäteriet äter inte gluten mvh jonas\n", "j@lm.se", "Lantmäteriet"),
+        ("hi id like to sign up me and 2 coworkers from sgu all veggie thx\n", "m@sgu.se", "SGU"),
+        ("sign me up pls, kwame from open knowledge sweden. no allergies\n", "k@gmail.com", "Open Knowledge Sweden"),
+        ("jobbar på ett litet konsultbolag i umeå (nordkod ab). äter allt\n", "s@gmail.com", "Nordkod AB"),
+        ("anmäler mig nora berg jobbar på kulturförvaltningen i göteborgs stad\n", "n@goteborg.se", "Göteborgs Stad"),
+        (
+            "Anmäler mig.\n\nMed vänlig hälsning\n\nIngvar Lindahl\nRegistrator\nStatskontoret\n",
+            "ingvar@statskontoret.se",
+            "Statskontoret",
+        ),
+    ],
+)
+def test_organisations_the_fifth_set_showed(body: str, sender: str, org: str) -> None:
+    _message, ex = read(mail(body, sender=sender, name=""))
+    assert (ex.organisation.value, ex.organisation_suggested) == (org, False), ex.organisation.source
+
+
+def test_a_family_name_as_domain_is_no_organisation() -> None:
+    _message, ex = read(
+        mail("Please register me.\n\n--\nHenrik Ståhl\n", sender="henrik@stahl.se", name="Henrik Ståhl")
+    )
+    assert ex.organisation.value != "Ståhl"
+
+
+@pytest.mark.parametrize(
+    ("body", "sender", "name", "expected"),
+    [
+        ("Full name: Dr Eleanor Whitfield\nI'd like to register.\n", "e@gu.se", "", "Eleanor Whitfield"),
+        ("Anmäler mig till träffen. Laktosfri.\n\nHälsningar Åke\n", "ake.strand@bahnhof.se", "", "Åke Strand"),
+    ],
+)
+def test_titles_are_dropped_and_a_first_name_made_whole_across_accents(
+    body: str, sender: str, name: str, expected: str
+) -> None:
+    _message, ex = read(mail(body, sender=sender, name=name))
+    assert ex.name.value == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "seats"),
+    [
+        ("I'd love to come. I will take with me one colleague, Sindre.\n", 2),
+        ("Hej! Vi blir en till – min kollega Hugo hänger med.\n", 2),
+        (
+            "Anmäler mig själv plus en kollega, Kim, som inte har någon egen mejladress. "
+            "Dessutom vill Maja Roos (maja.roos@smhi.se) komma.\n",
+            2,
+        ),
+    ],
+)
+def test_seats_taken_along_one_more_and_a_named_companion_after_a_comma(body: str, seats: int) -> None:
+    _message, ex = read(mail(body))
+    assert ex.seats.value == seats, ex.seats.source
+
+
+@pytest.mark.parametrize(
+    ("body", "subject", "diet"),
+    [
+        ("Small correction: I'm not lactose intolerant, it's gluten I can't eat.\n", "Re: x", ("gluten_free",)),
+        ("I’d like to sign up. I don’t eat pork.\n", "Sign-up", ("other",)),
+        (
+            "Jag vill gärna anmäla mig.\n\nHelena Borg, Sundsvalls kommun\nKost: vegetarisk\n",
+            "Anmälan",
+            ("vegetarian",),
+        ),
+        ("Petra Nyström\nHandläggare\nBoverket\n", "Anmälan: Petra Nyström, Boverket, vegetarian", ("vegetarian",)),
+    ],
+)
+def test_diets_negated_typographic_under_the_name_and_in_the_subject(
+    body: str, subject: str, diet: tuple[str, ...]
+) -> None:
+    _message, ex = read(mail(body, subject=subject))
+    assert ex.diet.value == diet, ex.diet.source

@@ -162,6 +162,8 @@ DIET_LABELS = phrases("dietary(?: requirements| needs| restrictions)? | diet | f
 NO_DIET_ANSWERS = phrases("none | no | n/a | na | nope | nothing | no thanks")
 # "No longer vegan", "vegetarian instead of vegan": the diet named after it is not the writer's.
 NO_LONGER = phrases("no longer | instead of | not")
+# "I'm not lactose intolerant": being, not eating ("don't eat gluten" is a need), takes a diet back.
+DIET_NEGATIONS = phrases(r"i'm not | am not | is not | isn't | are not | aren't | i'm no longer | am no longer")
 # A change of diet names the old one first: "change pescetarian to vegetarian".
 CHANGE_DIET = phrases(r"chang\w* | switch\w* | updat\w*")
 DIET_TO = words("to")
@@ -220,6 +222,8 @@ SEAT_LABELS = phrases(
 WE = words("we")
 WE_VERBS = words("will are would should")
 SEAT_FILLERS = words("now actually be")
+# "Vi blir en till", "we're two more": more people, not the total.
+MORE = words("more extra")
 DURATIONS = words("days hours weeks years")
 MAKE_IT = phrases("make (?:it|that) | change (?:it|that) to")
 INSTEAD_OF = phrases("instead of")
@@ -234,7 +238,7 @@ I_AND = words("me i myself")
 ME_PLUS = words("me up")
 AND = words("and plus")
 WITH = words("with")
-BRING = words("bring(?:ing)?")
+BRING = phrases(r"bring(?:ing)? | take with me | taking with me | take along | bring along")
 BRING_MY = phrases("bring(?:ing)? | will bring | 'll bring")
 MY = words("my our")
 MY_AFTER_AND = words("my our")
@@ -308,6 +312,8 @@ LOWER_CASE_CUES = phrases(r"work(?:ing|s)? (?:at|for|with) | employed (?:at|by) 
 ORG_NAME_SUFFIXES = words("university agency ab ltd inc")
 # Words after such a cue that are no organisation: "from home", "from the office".
 COMMON_AFTER_CUE = words("home the a an my our us me you sweden norway denmark finland work there here list")
+# Ordinary words that end a name written in lower case: "2 coworkers from sgu all veggie".
+LOWER_CASE_STOPS = words("and all eat is has but so who will thx thanks no we i in at")
 # "Carlos Mendes, developer at Skånetrafiken", "Anna from DIGG": the words between a name and its organisation.
 AT_ORG = words("at")
 SIGNED_FROM = words("from at")

@@ -165,6 +165,8 @@ DIET_LABELS = phrases("specialkost | kost | allergier | matpreferens(?:er)? | ma
 NO_DIET_ANSWERS = phrases("nej | ingen | inga | inget | nej tack")
 # "Inte längre vegan", "vegetarisk istället för vegan": the diet named after it is not the writer's.
 NO_LONGER = phrases("inte längre | i stället för | istället för | inte")
+# "Jag är inte laktosintolerant": being, not eating ("äter inte gluten" is a need), takes a diet back.
+DIET_NEGATIONS = phrases("är inte | är ej | är inte längre")
 # A change of diet names the old one first: "ändra från vegetarisk till vegan".
 CHANGE_DIET = phrases(r"ändra\w* | byt\w*")
 DIET_TO = words("till")
@@ -223,6 +225,8 @@ SEAT_LABELS = phrases("antal(?: personer| platser| deltagare)? | platser | perso
 WE = words("vi")
 WE_VERBS = words("blir är kommer")
 SEAT_FILLERS = phrases("nog | totalt | sammanlagt | i alla fall | just nu | alltså | då")
+# "Vi blir en till", "we're two more": more people, not the total.
+MORE = words("till fler extra")
 DURATIONS = words("dagar veckor timmar år")
 MAKE_IT = phrases("gör det till | ändra till")
 INSTEAD_OF = phrases("istället för | i stället för")
@@ -320,9 +324,12 @@ LOWER_CASE_CUES = phrases(
 )
 ORG_NAME_SUFFIXES = words("kommun stad region län universitet högskola ab")
 # Words after such a cue that are no organisation: "från oss", "från Finland".
-COMMON_AFTER_CUE = words(
-    "oss mig er dig dem honom henne sverige norge danmark finland hemma början kontoret jobbet listan utskicket"
-)
+COMMON_AFTER_CUE = words("""
+    oss mig er dig dem honom henne sverige norge danmark finland hemma början kontoret jobbet listan utskicket
+    ett en den det
+""")
+# Ordinary words that end a name written in lower case: "jobbar på lantmäteriet äter inte gluten".
+LOWER_CASE_STOPS = words("och o äter är har men så som vill kommer mvh tack ingen inga med vi jag alla")
 # "Anna Svensson, utvecklare på DIGG", "Anna från DIGG": the words between a name and its organisation.
 AT_ORG = words("på vid hos")
 SIGNED_FROM = words("från på")
