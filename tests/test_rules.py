@@ -565,7 +565,7 @@ def test_withdrawals_a_colleagues_change_and_new_addresses(body: str, subject: s
         ("hi id like to sign up me and 2 coworkers from sgu all veggie thx\n", "m@sgu.se", "SGU"),
         ("sign me up pls, kwame from open knowledge sweden. no allergies\n", "k@gmail.com", "Open Knowledge Sweden"),
         ("jobbar på ett litet konsultbolag i umeå (nordkod ab). äter allt\n", "s@gmail.com", "Nordkod AB"),
-        ("anmäler mig nora berg jobbar på kulturförvaltningen i göteborgs stad\n", "n@goteborg.se", "Göteborgs Stad"),
+        ("anmäler mig nora berg jobbar på kulturförvaltningen i göteborgs stad\n", "n@goteborg.se", "Göteborgs stad"),
         (
             "Anmäler mig.\n\nMed vänlig hälsning\n\nIngvar Lindahl\nRegistrator\nStatskontoret\n",
             "ingvar@statskontoret.se",
