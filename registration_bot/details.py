@@ -26,9 +26,12 @@ _NUM = rf"(\d{{1,2}}|{'|'.join(_NUMBERS)})"
 _COMPANION = either(sv.COMPANIONS, en.COMPANIONS)
 _SEATS_TOTAL = [
     re.compile(rf"\b{either(sv.SEAT_LABELS, en.SEAT_LABELS)}\s*:\s*{_NUM}\b"),
+    # "En person till, alltså tre totalt": a total said outright wins over the rest.
+    re.compile(rf"\b{_NUM} {either(sv.IN_TOTAL, en.IN_TOTAL)}\b"),
+    re.compile(rf"\b{_NUM} (?:st )?{either(sv.OF_US, en.OF_US)}\b"),
     re.compile(
         rf"\b{either(sv.WE, en.WE)}(?:'ll| {either(sv.WE_VERBS, en.WE_VERBS)})?(?: {either(sv.SEAT_FILLERS, en.SEAT_FILLERS)})* "
-        rf"{_NUM}\b(?! {either(sv.DURATIONS, en.DURATIONS, sv.MORE, en.MORE)})"
+        rf"{_NUM}\b(?! {either(sv.DURATIONS, en.DURATIONS)})(?! (?:\w+ )?{either(sv.MORE, en.MORE)})"
     ),
     re.compile(rf"\b{either(sv.MAKE_IT, en.MAKE_IT)} {_NUM}\b"),
     re.compile(
@@ -41,7 +44,6 @@ _SEATS_TOTAL = [
     re.compile(
         rf"\b{either(sv.WE)} {either(sv.WE_ARRIVE, en.WE_ARRIVE)} {_NUM} {either(sv.ARRIVE_UNITS, en.ARRIVE_UNITS)}\b"
     ),
-    re.compile(rf"\b{_NUM} {either(sv.IN_TOTAL, en.IN_TOTAL)}\b"),
 ]
 # A companion who only "pointed me to the meetup" is not coming along.
 _NOT_COMING = rf"(?! {either(sv.NOT_COMING, en.NOT_COMING)})"
@@ -51,6 +53,9 @@ _SEATS_PLUS = [
     re.compile(r"(?<![\w+])\+\s?(\d)\b"),
     # "Vi blir en till": one more than the writer alone (the row's old count is not in the mail).
     re.compile(rf"\b{either(sv.WE, en.WE)}(?:'re| are| blir| är)? {_NUM} {either(sv.MORE, en.MORE)}\b"),
+    # "myself and one more from our team", "+ en kollega".
+    re.compile(rf"\b{either(sv.AND, en.AND)} {_NUM} {either(sv.MORE, en.MORE)}\b"),
+    re.compile(rf"(?<![\w+])\+ ?(?:{_NUM} )?(?:\w+ )?{_COMPANION}\b"),
     re.compile(rf"\bplus {either(sv.ONE, en.ONE)}\b()"),
     re.compile(rf"\b{either(sv.ME_PLUS, en.ME_PLUS)} plus {_NUM}\b"),
     re.compile(rf"{_I_AND} {_NUM} (?:\w+ )?{_COMPANION}"),  # "me and two PhD students"

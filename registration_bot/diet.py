@@ -56,6 +56,7 @@ _SPECIFIC = re.compile(
 _NO_ALLERGY = re.compile(rf"\b{either(sv.NONE_WORDS, en.NONE_WORDS)}\b[^.]*allergi")
 _FISH = re.compile(rf"\b{either(sv.FISH, en.FISH)}\b")
 _MEATLESS = re.compile(either(sv.MEATLESS, en.MEATLESS))
+_NO_MEAT = re.compile(either(sv.NO_MEAT, en.NO_MEAT))
 _NOT_FISH = re.compile(either(sv.NOT_FISH, en.NOT_FISH))
 _ME = re.compile(rf"\b{either(sv.ME, en.ME)}\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -85,7 +86,7 @@ def _categories(clause: str) -> set[str]:
 
 def _pescetarian(sentence: str, found: set[str]) -> set[str]:
     """ "Vegetarian men äter fisk", "fish is fine, but no meat": a pescetarian."""
-    if _MEATLESS.search(sentence) and _FISH.search(sentence) and not _NOT_FISH.search(sentence):
+    if _NO_MEAT.search(sentence) and _FISH.search(sentence) and not _NOT_FISH.search(sentence):
         return (found - {"vegetarian", "other"}) | {"pescetarian"}
     return found
 
@@ -141,7 +142,7 @@ def diet(text: str, guests: tuple[Guest, ...] = (), subject: str = "") -> tuple[
             foods = {m.group() for m in _FOOD.finditer(fold(sentence))}
             if all(_FISH.search(food) or _MEATLESS.search(food) for food in foods):
                 in_sentence.discard("other")  # "I no longer eat fish, so vegetarian": implied by the diet
-        found |= _pescetarian(fold(sentence), in_sentence) if in_sentence else set()
+        found |= _pescetarian(fold(sentence), in_sentence)
     text_words = one_line(" ".join(dict.fromkeys(words)), 200)
     if not found and not said_none and subject and (in_subject := _categories(fold(subject))):
         return Found(value=tuple(sorted(in_subject)), confidence=0.85, source="diet words in the subject"), subject

@@ -73,11 +73,15 @@ def sentences(text: str) -> list[str]:
     return [s for s in (_words(part) for part in _SENTENCE.split(text)) if s]
 
 
+_RELATIVE = re.compile(rf"\b{either(sv.RELATIVE_PRONOUNS, en.RELATIVE_PRONOUNS)}\s+(?:\w+\s+)?$")
+
+
 def _about_someone_else(sentence: str, match: re.Match[str]) -> bool:
     """ "min kollega kan inte komma": the cancellation is a colleague's, not the writer's."""
     before = sentence[: match.start()]
     clause = _CLAUSE_BREAK.split(before)[-1]
-    return bool(_OTHER_SUBJECT.search(clause))
+    # "Some colleagues who can't come would want the slides": a relative clause is theirs.
+    return bool(_OTHER_SUBJECT.search(clause) or _RELATIVE.search(before))
 
 
 def _hedge_reaches(sentence: str, match: re.Match[str], request: bool) -> bool:

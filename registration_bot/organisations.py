@@ -60,7 +60,7 @@ _ORG_PAREN = re.compile(
 _FROM_CUE = re.compile(
     rf"(?i:(?:\b{either(sv.I_WE_ME_US, en.I_WE_ME_US)}\b[^.!?\n]{{0,40}}?\b{either(sv.FROM)}"
     rf"|{'|'.join((*sv.COLLEAGUES_FROM, *en.COLLEAGUES_FROM))}"
-    rf"|\b{either(sv.I_WE, en.I_WE)}\b[^.!?\n]{{0,30}}?\b{either(en.FROM)}"
+    rf"|\b{either(sv.I_WE, en.I_WE_ME_US)}\b[^.!?\n]{{0,30}}?\b{either(en.FROM)}"
     rf"|{'|'.join((*sv.REPRESENTING, *en.REPRESENTING))})[ \t]+)"
     rf"(?:{either(sv.ORG_ARTICLES, en.ORG_ARTICLES)}[ \t]+)?" + _ORG_PHRASE
 )
@@ -201,11 +201,22 @@ _WITHIN = re.compile(rf"[ \t]+{either(sv.WITHIN, en.WITHIN)}[ \t]+(?=[A-ZÅÄÖ]
 
 
 def _outer(org: str) -> str:
-    """ "Trafikförvaltningen i Region Stockholm" is Region Stockholm: the department's organisation."""
+    """ "Trafikförvaltningen i Region Stockholm" is Region Stockholm: the department's organisation.
+
+    "Lantmäteriet i Gävle" is Lantmäteriet: the office's town is no part of the name.
+    """
     parts = _WITHIN.split(org, maxsplit=1)
     if len(parts) == 2 and classify_segment(parts[0]) == "department":
         return parts[1]
+    office = _IN_TOWN.fullmatch(org)
+    if office and fold(office.group(2)) in _PLACES and fold(office.group(1)) not in _NEEDS_ITS_TOWN:
+        return office.group(1)
     return org
+
+
+_IN_TOWN = re.compile(r"(.+?)[ \t]+i[ \t]+([A-ZÅÄÖ][\w-]+)")
+# "Högskolan i Gävle", "Länsstyrelsen i Kalmar": the town is part of these names.
+_NEEDS_ITS_TOWN = frozenset(sv.NEEDS_ITS_TOWN)
 
 
 def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[str | None], bool]:

@@ -86,6 +86,9 @@ def _name(mail: InboundMail, sig: Signature) -> Found[str]:
     )
     if sig.name:
         value = _merge(sig.name, mail)
+        if display_ok and not _complete(value) and fold(display.split()[0]) == fold(value.split()[0]):
+            # "Åsa H" signing for Åsa Holmgren: the initial is made whole by the display name.
+            return Found(value=display, confidence=0.9, source="display name (signed with an initial)")
         if " " in value:
             return Found(value=value, confidence=0.92, source="signature")
         if display_ok:

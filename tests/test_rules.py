@@ -634,3 +634,90 @@ def test_diets_negated_typographic_under_the_name_and_in_the_subject(
 ) -> None:
     _message, ex = read(mail(body, subject=subject))
     assert ex.diet.value == diet, ex.diet.source
+
+
+# -- rules the sixth blind set (holdout5) asked for ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "subject", "intent", "seats"),
+    [
+        ("Hej,\n\nTvå från oss på Boverket kommer.\n", "SV: Inbjudan", "signup", 2),
+        ("Jag + 2 från Sundsvalls kommun. En av oss har celiaki.\n", "Re: Inbjudan", "signup", 3),
+        ("Jag kommer + en kollega. Glutenfritt för mig tack!\n", "Re: Inbjudan", "signup", 2),
+        ("Could you save a table for three of us? We'd love to join the meetup.\n", "Table for three?", "signup", 3),
+        (
+            "I'd like to reserve two places for the meetup: one for me and one for a colleague.\n",
+            "Two places",
+            "signup",
+            2,
+        ),
+        ("Hi, sign me up please - and one more from my team.\n", "Meetup", "signup", 2),
+        ("hi, id like to sign up for the meetup. me plus two colleagues from our team.\n", "signup", "signup", 3),
+        ("Vi blir en person till, alltså tre totalt.\n", "SV: Du är anmäld: Träffen", "update", 3),
+    ],
+)
+def test_sign_ups_and_seats_in_the_sixth_sets_words(body: str, subject: str, intent: str, seats: int) -> None:
+    _message, ex = read(mail(body, subject=subject))
+    assert (ex.intent.value.value, ex.seats.value) == (intent, seats), (ex.intent.source, ex.seats.source)
+
+
+@pytest.mark.parametrize(
+    ("body", "intent"),
+    [
+        ("Vi var anmälda två, men ingen av oss kan komma nu. Ni kan stryka oss båda.\n", "cancel"),
+        ("I'd love to attend – please register me. Some colleagues who can't come would want the slides.\n", "signup"),
+    ],
+)
+def test_a_group_cancelling_and_a_relative_clause(body: str, intent: str) -> None:
+    _message, ex = read(mail(body))
+    assert ex.intent.value.value == intent, ex.intent.source
+
+
+def test_not_making_it_myself_but_signing_up_two_people() -> None:
+    body = (
+        "Hi,\n\nI won't be able to make it myself, but I'd like to sign up two people from my team:\n\n"
+        "Lucas Berg <lucas.berg@klarna.com>\nMei Chen <mei.chen@klarna.com>\n\nThanks!\nAnders\n"
+    )
+    _message, ex = read(mail(body, sender="anders.wahl@klarna.com", name="Anders Wahl"))
+    assert ex.writer_coming.value is False and ex.intent.value.value == "signup"
+    assert [g.email for g in ex.guests] == ["lucas.berg@klarna.com", "mei.chen@klarna.com"]
+
+
+@pytest.mark.parametrize(
+    ("body", "diet"),
+    [
+        ("Anmäler mig till träffen. Fisk går bra men inte kött.\n", ("pescetarian",)),
+        ("Vi blir fyra. Två av oss käkar inte kött, övriga äter allt.\n", ("vegetarian",)),
+        ("Vi blir tre. Ingen av oss äter fläsk.\n", ("other",)),
+        ("Jag äter kött och fisk.\n", ()),
+    ],
+)
+def test_fish_without_meat_meat_said_otherwise_and_none_of_us(body: str, diet: tuple[str, ...]) -> None:
+    _message, ex = read(mail(body))
+    assert ex.diet.value == diet
+
+
+@pytest.mark.parametrize(
+    ("body", "sender", "org"),
+    [
+        ("Jag heter Birgitta och jobbar på Lantmäteriet i Gävle.\n", "b@lm.se", "Lantmäteriet"),
+        ("Jag jobbar på Högskolan i Gävle och vill gärna komma.\n", "a@hig.se", "Högskolan i Gävle"),
+        (
+            "I would like to register.\n\nHelena Grant\nProgramme Manager\nVinnova – Sweden's Innovation Agency\n",
+            "helena.grant@vinnova.se",
+            "Vinnova",
+        ),
+        ("Could you save a table for three of us from Open Knowledge Sweden?\n", "s@okfn.se", "Open Knowledge Sweden"),
+    ],
+)
+def test_a_town_after_a_name_the_domains_name_and_us_from(body: str, sender: str, org: str) -> None:
+    _message, ex = read(mail(body, sender=sender, name=""))
+    assert ex.organisation.value == org, ex.organisation.source
+
+
+def test_a_signed_initial_is_made_whole_by_the_display_name() -> None:
+    _message, ex = read(
+        mail("Jag anmäler mig.\n\nMed vänlig hälsning\n\nÅsa H\nPolismyndigheten\n", name="Åsa Holmgren")
+    )
+    assert ex.name.value == "Åsa Holmgren"

@@ -21,6 +21,10 @@ SIGNUP = phrases(r"""
     would (?:like|love) to (?:attend|join|come|register|participate)
     \bme (?:plus|\+) (?:one|1|en|ett)\b | \bwe(?:'ll| will) be (?:\d{1,2}|two|three|four|five)\b
     (?:happy|glad|delighted|pleased) to (?:be (?:with|there|part)|take part|participate)
+    \bwe'?d (?:like|love) to (?:attend|join|come|register|participate|be there)
+    \b(?:save|reserve|book|hold) (?:us |me )?(?:a |an )?(?:\w+ )?(?:table|seats?|spots?|places?|tickets?) for\b
+    \b(?:reserve|book) (?:\w+ )?(?:seats?|spots?|places?|tickets?)\b | \b(?:me|i) (?:plus|\+) ?(?:\d|one|two|three)\b
+    \bi(?:'d| would)? like to sign up\b | \bid like to (?:sign up|register|attend|join|come)\b
 """)
 # Cancellations: "I can't make it", "Please remove me", "Something has come up".
 CANCEL = phrases(r"""
@@ -28,12 +32,14 @@ CANCEL = phrases(r"""
     (?:can'?t|cannot|can not|won'?t be able to|will not be able to|unable to|not able to|no longer able to) (?:make it|attend|come|join|participate|be there|go)
     (?:won'?t|will not) (?:be (?:attending|coming|joining|able)|make it|attend) | no longer (?:attend|come|join|coming|attending)
     (?:have|need) to (?:drop out|pull out|back out) | drop (?:out|me) | count me out | something (?:has )?come up
+    \bnone of us (?:can|will be able to|is able to) (?:come|make it|attend|join)
 """)
 # Changes to a registration, which win over sign-up words: "Change of plans", "I'm now vegan".
 CHANGE = phrases(r"""
     \bupdate\b | change of plans | change (?:my|the|our) | \bamend | \bcorrection\b | \binstead of\b
     no longer (?:vegan|vegetarian) | \bi'?m now\b | only me now
     \bcorrect (?:my|the|it|that) | misspel+ed | \bshould (?:be|read) spelled | \bis spelled\b | \bwrong (?:name|spelling)
+    \bwe(?:'re| are|'ll be| will be) (?:\w+ ){1,2}more\b | \bswitch (?:my|the|our)\b | \bchange my (?:diet|name|seats?)\b
     \bmy new (?:e-?mail(?: address)?|address|name|surname|last name|job|employer) | my name is now | got married
     \b(?:i'?ve|i have) (?:moved|changed jobs?|switched jobs?) | new e-?mail address
 """)
@@ -61,11 +67,13 @@ REQUEST = phrases(
     r"\b(?:can|could|would|will) you (?:please |kindly )?(?:sign|register|book|add|put|count) (?:me|us)\b"
 )
 # The writer speaking of themselves ("I", "we", "my"): a sign-up phrase is theirs.
-FIRST_PERSON = words("i i'm i'd i'll we we're we'll me us my our")
+FIRST_PERSON = words("i i'm i'd i'll we we're we'll me us my our id im ill")
 # "My colleague can't come" is someone else's change: possessive, person, or a pronoun first.
 POSSESSIVES = words("my our")
 OTHER_PEOPLE = words("colleague colleagues boss friend partner wife husband")
 THIRD_PERSON = words("he she they")
+# "Colleagues who can't come": a cancellation in a relative clause is someone else's.
+RELATIVE_PRONOUNS = words("who")
 # A plain yes to the invitation: "Yes!", "Count me in".
 YES = phrases("yes | yep | sure | definitely | absolutely | count me in")
 # A whole mail of a word or two that says yes: "In!", "I'm in", "Coming!".
@@ -134,7 +142,7 @@ CHANGED_MIND = phrases(r"\bcancel (?:the|my|this) (?:request|deletion|erasure) |
 # Words per diet category: "vegetarian", "gluten-free", "allergic to nuts".
 DIET_WORDS = {
     "vegan": phrases(r"\bvegan | plant[- ]based"),
-    "vegetarian": phrases(r"vegetari | \bveggie | \bveg\b | \bno meat\b | meat[- ]free"),
+    "vegetarian": phrases(r"vegetari | \bveggie | \bveg\b | \bno meat\b | meat[- ]free | (?:don't|do not|doesn't|does not) eat meat"),
     "gluten_free": words("gluten celiac coeliac"),
     "lactose_free": phrases("lactose | dairy[- ]free | no dairy"),
     "nut_allergy": phrases(r"nut allerg | \bnuts\b | peanut | tree nut | allergic to nuts"),
@@ -149,6 +157,7 @@ FOODS = words(r"""
 """)
 AVOID = phrases(r"""
     don't eat | do not eat | cannot eat | can't eat | can't tolerate | cannot tolerate | \bno\b | \bwithout\b | avoid
+    none of us eats? | doesn't eat
 """)
 # An allergy or intolerance with no category of its own: "FODMAP", "allergic to ...".
 ALLERGY_WORDS = words("allergic allergy allergies intoleran fodmap diabet")
@@ -180,6 +189,8 @@ NONE_WORDS = phrases("no | none | not any")
 # "Fish is fine but no meat": a pescetarian, unless the fish is refused.
 FISH = words("fish")
 MEATLESS = words("meat")
+# Meat said to be left out: with fish allowed, a pescetarian ("fish is fine, but no meat").
+NO_MEAT = phrases(r"(?:no|not|don't eat|without) (?:\w+ )?meat | meat[- ]free | vegetarian")
 NOT_FISH = phrases(
     r"allergic | no fish | not fish | no longer (?:\w+ )?fish | (?:stopped|quit) eating fish | don't eat fish"
 )
@@ -228,8 +239,10 @@ DURATIONS = words("days hours weeks years")
 MAKE_IT = phrases("make (?:it|that) | change (?:it|that) to")
 INSTEAD_OF = phrases("instead of")
 GROUP_OF = phrases("party of | a team of | team of | a group of")
-HEADCOUNT_UNITS = words("people persons attendees participants seats")
-SEATS_FOR = phrases("seats? for | tickets? for")
+HEADCOUNT_UNITS = words("people persons attendees participants seats places spots tickets")
+# "Two from us", "two from our team": the whole party ("one of us" is not: one of them).
+OF_US = phrases("from us | from our")
+SEATS_FOR = phrases("seats? for | tickets? for | table for | reserve | book")
 WE_ARRIVE: tuple[str, ...] = ()
 ARRIVE_UNITS: tuple[str, ...] = ()
 IN_TOTAL = phrases("in total | all together | altogether")
@@ -253,10 +266,10 @@ GUEST_LEAD_WORDS = words("My Our And Colleague")
 MYSELF = words("me i myself")
 # Signing someone else up: "I'd like to register my colleague ...", "on her behalf", "I can't come myself".
 ON_BEHALF = phrases(r"""
-    \b(?:register|sign up|signing up|enrol|enroll|book|registering|booking|nominate) (?:my|our|a|one|two|three|four|\d)(?: of my| of our)? (?:\w+ )?(?:colleagues?|coworkers?|co-workers?|friends?|boss|manager|partner|guests?|teammates?|team members?|students?|employees?|staff)
+    \b(?:register|sign up|signing up|enrol|enroll|book|registering|booking|nominate) (?:my|our|a|one|two|three|four|\d)(?: of my| of our)? (?:\w+ )?(?:colleagues?|coworkers?|co-workers?|friends?|boss|manager|partner|guests?|teammates?|team members?|students?|employees?|staff|people|persons)
     \b(?:sign|register|book) (?:my|our) (?:\w+ )?(?:colleagues?|coworkers?|friends?|boss|manager|partner|guests?) (?:up|in)\b
     \bregister the following | on behalf of | on (?:his|her|their) behalf | in my place | instead of me
-    \b(?:not|can't|cannot|won't|will not|am not|unable to) (?:\w+ ){0,2}myself\b | someone else | somebody else
+    \b(?:not|can't|cannot|won't|will not|am not|unable to) (?:\w+ ){0,5}myself\b | someone else | somebody else
     \bi (?:won't|will not|can't|cannot) (?:attend|come|make it|join|be there)(?: \w+){0,2}, (?:but|so)\b
 """)
 # The writer is coming too: "sign me and my colleague up", "we'll be two", "Anna Svensson (me)".

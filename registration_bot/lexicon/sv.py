@@ -18,14 +18,16 @@ SIGNUP = phrases(r"""
     skriv upp (?:mig|oss) | boka (?:mig|en plats|plats|oss) | (?:jag|vi) hänger på
     intresserad(?:e)? av att (?:delta|komma|vara med) | intresserad och vill | tacka(?:r)? ja | ja tack | ja, tack
     önskar (?:delta|anmäla|komma) | plats(?:er)? (?:till|för) (?:mig|oss) | ^hänger på\b | hänger (?:gärna )?med\b
-    \b(?:jag|mig) (?:plus|\+) (?:one|1|en|ett)\b
+    \b(?:jag|mig) (?:kommer )?(?:plus|\+) ?(?:one|\d|en|ett|två|tre)\b
+    \b(?:två|tre|fyra|fem|sex|\d{1,2}) (?:st )?(?:från|av) (?:oss|vår|vårt|våra)\b[^.!?]{0,40}\bkommer\b
     \bvi (?:blir|är|kommer) (?:\d{1,2}|två|tre|fyra|fem|sex|sju|åtta)\b
     (?:^|[.!]\s*)(?:gärna|absolut|självklart)[!.] | hoppas få komma | vill hemskt gärna
 """)
 # Cancellations: "Jag kan tyvärr inte komma", "Stryk mig från listan", "Något har kommit emellan".
 CANCEL = phrases(r"""
-    avanmäl | avregistrer | stryk (?:mig|mitt namn|min anmälan|oss) | ta bort (?:mig|min anmälan|oss|mitt namn)
+    avanmäl | avregistrer | stryk(?:a)? (?:mig|mitt namn|min anmälan|oss) | ta bort (?:mig|min anmälan|oss|mitt namn)
     lämna(?:r)? återbud | återbud | avboka | avstå | hoppa(?:r)? av | backa ur | tacka(?:r)? nej | återkall\w*
+    \bingen av oss (?:kan|kommer|har möjlighet|hinner)
     \b(?:kan|kommer|hinner|har möjlighet|går|får|kunna)(?: \w+){0,3} (?:inte|ej)(?: \w+){0,3} (?:komma|delta|närvara|vara med|medverka|dyka upp|följa med|gå)
     \b(?:inte|ej) (?:längre )?(?:möjlighet|kunna|komma|delta) | kommer (?:tyvärr )?inte(?! från| ifrån| heller från)\b
     något (?:har )?kommit emellan
@@ -36,7 +38,7 @@ CHANGE = phrases(r"""
     (?:vi|jag) blir (?:nu |istället |i stället |ändå )?(?:fler|färre|en till|en mer)
     bytt (?:jobb|arbete|organisation|namn|mejl|e-post) | \bnumera\b | inte längre (?:vegan|vegetarian|vegetarisk)
     bara jag nu | kommer ensam | jag kommer själv
-    \brätta (?:det|till|mitt|min|stavningen|namnet) | felstavat | (?:ska|skall) (?:vara|stå|stavas) | stavas (?:med|så)
+    \bvi blir (?:\w+ ){1,2}till\b | \brätta (?:det|till|mitt|min|stavningen|namnet) | felstavat | (?:ska|skall) (?:vara|stå|stavas) | stavas (?:med|så)
     \b(?:min|mitt) nya (?:e-?post(?:adress)?|mejl(?:adress)?|adress|namn|efternamn|jobb|arbetsplats) | ny e-?postadress
     bytt (?:jobb|arbetsplats|arbetsgivare|namn|efternamn) | heter numera | har gift mig
 """)
@@ -69,6 +71,8 @@ FIRST_PERSON = words("jag vi mig oss min mitt vår")
 POSSESSIVES = words("min mina vår våra")
 OTHER_PEOPLE = words("kollega kollegor chef vän partner sambo fru man")
 THIRD_PERSON = words("han hon de hen kollegan chefen sambon partnern")
+# "Kollegor som inte kan komma": a cancellation in a relative clause is someone else's.
+RELATIVE_PRONOUNS = words("som")
 # A plain yes to the invitation: "Ja!", "Absolut".
 YES = words("ja japp jajamän absolut självklart gärna")
 # A whole mail of a word or two that says yes: "Jag med!", "Kommer!", "Vi kommer".
@@ -133,7 +137,7 @@ CHANGED_MIND = phrases(r"\bångra\w* | \bavbryt | ändrat mig")
 DIET_WORDS = {
     "vegan": phrases(r"\bvegan | växtbaserad"),
     "vegetarian": phrases(r"""
-        vegetari | \bvego\b | lakto[- ]?ovo | ovo[- ]?lakto | (?:äter|eat) (?:inte|inget|no|not|don't eat|ej) kött | köttfri
+        vegetari | \bvego\b | lakto[- ]?ovo | ovo[- ]?lakto | (?:äter|käkar|eat) (?:inte|inget|no|not|don't eat|ej) kött | köttfri
     """),
     "gluten_free": words("gluten celiaki"),
     "lactose_free": phrases("laktos | mjölkfri | mjölkprotein | utan mjölk | mjölkallergi"),
@@ -149,6 +153,7 @@ FOODS = words(r"""
 """)
 AVOID = phrases(r"""
     äter inte | inte äta | kan inte äta | tål inte | tål ej | kan inte tåla | reagerar på | \butan\b | undviker
+    ingen av oss äter | käkar inte
     inget | ingen | inga
 """)
 # An allergy or intolerance with no category of its own: "överkänslig mot ...".
@@ -185,6 +190,8 @@ NONE_WORDS = phrases("ingen | inga | inte några")
 # "Vegetarian men äter fisk": a pescetarian, unless the fish is refused.
 FISH = words("fisk")
 MEATLESS = words("vegetari kött")
+# Meat said to be left out: with fish allowed, a pescetarian ("Äter fisk men inte kött").
+NO_MEAT = phrases(r"(?:inte|ej|inget|ingen|utan) (?:\w+ )?kött | köttfri | vegetari")
 NOT_FISH = phrases(
     r"allergi | ingen fisk | inte fisk | utan fisk | inte längre (?:\w+ )?fisk | slutat (?:\w+ )?(?:äta )?fisk"
 )
@@ -232,7 +239,9 @@ MAKE_IT = phrases("gör det till | ändra till")
 INSTEAD_OF = phrases("istället för | i stället för")
 GROUP_OF = phrases("ett gäng på | en grupp på | ett team på")
 HEADCOUNT_UNITS = words("personer pers st stycken deltagare platser")
-SEATS_FOR = phrases("plats(?:er)? för | boka")
+# "Två från oss", "två från vår enhet": the whole party ("en av oss" is not: one of them).
+OF_US = phrases("från oss | från vår | från vårt | från våra")
+SEATS_FOR = phrases("plats(?:er)? för | boka | bord för")
 WE_ARRIVE = words("kommer blir")
 ARRIVE_UNITS = words("från st stycken")
 IN_TOTAL = phrases("totalt | sammanlagt | i allt")
@@ -323,6 +332,8 @@ LOWER_CASE_CUES = phrases(
     r"jobbar (?:på|vid|hos|inom) | arbetar (?:på|vid|hos|inom) | anställd (?:på|vid|hos) | från | representerar"
 )
 ORG_NAME_SUFFIXES = words("kommun stad region län universitet högskola ab")
+# Names that are a kind of body and its town: "Högskolan i Gävle", "Länsstyrelsen i Kalmar län".
+NEEDS_ITS_TOWN = words("högskolan universitetet länsstyrelsen tingsrätten hovrätten kommunen staden regionen landstinget")
 # Words after such a cue that are no organisation: "från oss", "från Finland".
 COMMON_AFTER_CUE = words("""
     oss mig er dig dem honom henne sverige norge danmark finland hemma början kontoret jobbet listan utskicket
