@@ -315,7 +315,6 @@ ORG_KINDS = words("company firm startup organization agency employer")
 ORG_ROLES = words("volunteer member developer consultant researcher student")
 # "We at the Swedish Tax Agency", "my colleagues from Region Skåne", "on behalf of Föreningen X".
 I_WE_ME_US = words("i we us me")
-I_WE = words("i we")
 FROM = words("from")
 COLLEAGUES_FROM = phrases(r"colleagues?[ \t]+from")
 REPRESENTING = phrases(r"\bwe at | representing | on behalf of | \bhere at | \bus at")
