@@ -54,7 +54,7 @@ def _announced(name: str, settings: Settings, worker, outcome, dry_run: bool) ->
 
 def _send_now(name: str, settings: Settings, worker) -> int:
     """Flush the outbox now, unless ``run`` holds the lock: then its next cycle sends."""
-    from .service import AlreadyRunning, InstanceLock
+    from .lock import AlreadyRunning, InstanceLock
 
     try:
         lock = InstanceLock(settings.state.path).acquire()
@@ -140,8 +140,8 @@ MAILBOX_NOTE = "The IMAP mailbox is not touched: the mail there is kept under yo
 
 def _settle_privacy(worker, name: str) -> None:
     """After an erasure or a purge: compact the state, rewrite the workbook, delete its old versions."""
+    from .lock import AlreadyRunning, InstanceLock
     from .privacy_upkeep import scrub, settle_workbook
-    from .service import AlreadyRunning, InstanceLock
 
     try:
         lock = InstanceLock(worker.settings.state.path).acquire()

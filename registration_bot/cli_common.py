@@ -40,7 +40,7 @@ def open_ledger(settings: Settings):
 
 def acquire_lock(settings: Settings):
     """The instance lock on the state file; held by another process, exits 3."""
-    from .service import AlreadyRunning, InstanceLock
+    from .lock import AlreadyRunning, InstanceLock
 
     try:
         return InstanceLock(settings.state.path).acquire()

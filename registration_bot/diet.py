@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .lexicon import either, en, sv
+from .lexicon import either, en, en_diet, sv, sv_diet
 from .models import Found, Guest
 from .textutil import fold, one_line
 
@@ -28,37 +28,38 @@ CATEGORIES = (
     "other",
 )
 DIETS: dict[str, re.Pattern[str]] = {
-    category: re.compile(either(sv.DIET_WORDS[category], en.DIET_WORDS[category])) for category in sv.DIET_WORDS
+    category: re.compile(either(sv_diet.DIET_WORDS[category], en_diet.DIET_WORDS[category]))
+    for category in sv_diet.DIET_WORDS
 }
-_FOODS = either(sv.FOODS, en.FOODS)
+_FOODS = either(sv_diet.FOODS, en_diet.FOODS)
 _FOOD = re.compile(rf"\b{_FOODS}\b")
 # An allergy of no category of its own, or a food avoided: "tål inte selleri", "no mushrooms".
 _OTHER = re.compile(
-    rf"{either(sv.ALLERGY_WORDS, en.ALLERGY_WORDS)}|{either(sv.AVOID, en.AVOID)} (?:\w+ ){{0,2}}?{_FOODS}\b"
+    rf"{either(sv_diet.ALLERGY_WORDS, en_diet.ALLERGY_WORDS)}|{either(sv_diet.AVOID, en_diet.AVOID)} (?:\w+ ){{0,2}}?{_FOODS}\b"
 )
-_NONE = re.compile(either(sv.NO_DIET, en.NO_DIET))
-_LABEL = re.compile(rf"^\s*{either(sv.DIET_LABELS, en.DIET_LABELS)}\s*:\s*(.*)$", re.I | re.M)
-_LABEL_NONE = re.compile(rf"^{either(sv.NO_DIET_ANSWERS, en.NO_DIET_ANSWERS, ('-', '–', '0'))}\.?$")
-_NO_LONGER = re.compile(rf"{either(sv.NO_LONGER, en.NO_LONGER)} (?:\w+ ){{0,1}}?(vegan\w*|vegetari\w*)")
-_NOT_NEEDED = re.compile(either(sv.NOT_NEEDED, en.NOT_NEEDED))
-_NEGATED = re.compile(rf"\b{either(sv.DIET_NEGATIONS, en.DIET_NEGATIONS)}\s+(?:\w+\s+)?$")
+_NONE = re.compile(either(sv_diet.NO_DIET, en_diet.NO_DIET))
+_LABEL = re.compile(rf"^\s*{either(sv_diet.DIET_LABELS, en_diet.DIET_LABELS)}\s*:\s*(.*)$", re.I | re.M)
+_LABEL_NONE = re.compile(rf"^{either(sv_diet.NO_DIET_ANSWERS, en_diet.NO_DIET_ANSWERS, ('-', '–', '0'))}\.?$")
+_NO_LONGER = re.compile(rf"{either(sv_diet.NO_LONGER, en_diet.NO_LONGER)} (?:\w+ ){{0,1}}?(vegan\w*|vegetari\w*)")
+_NOT_NEEDED = re.compile(either(sv_diet.NOT_NEEDED, en_diet.NOT_NEEDED))
+_NEGATED = re.compile(rf"\b{either(sv_diet.DIET_NEGATIONS, en_diet.DIET_NEGATIONS)}\s+(?:\w+\s+)?$")
 # "change pescetarian to vegetarian": the diet before "to" is the old one.
 _CHANGE_DIET = re.compile(
-    rf"\b{either(sv.CHANGE_DIET, en.CHANGE_DIET)} (?P<old>(?:\S+ ){{1,4}}?){either(sv.DIET_TO, en.DIET_TO)} (?P<new>.+)"
+    rf"\b{either(sv_diet.CHANGE_DIET, en_diet.CHANGE_DIET)} (?P<old>(?:\S+ ){{1,4}}?){either(sv_diet.DIET_TO, en_diet.DIET_TO)} (?P<new>.+)"
 )
-_EXCEPT_ALL = re.compile(either(sv.EXCEPT_ALL, en.EXCEPT_ALL))
+_EXCEPT_ALL = re.compile(either(sv_diet.EXCEPT_ALL, en_diet.EXCEPT_ALL))
 _CLAUSE = re.compile(rf"(?<=[.!?;\n])\s*|,\s+|\s+{either(sv.CLAUSE_JOINERS, sv.WHILE, en.CLAUSE_JOINERS, en.WHILE)}\s+")
 # A named allergy, cut out before looking for other foods ("laktosintolerant", "allergic to peanuts").
 _SPECIFIC = re.compile(
-    rf"(?:{either(sv.ALLERGY_PREFIXES, en.ALLERGY_PREFIXES)} )?\w*{either(sv.ALLERGENS, en.ALLERGENS)}\w*"
-    rf"(?:[ -]{either(sv.ALLERGY_SUFFIXES, en.ALLERGY_SUFFIXES)})?"
+    rf"(?:{either(sv_diet.ALLERGY_PREFIXES, en_diet.ALLERGY_PREFIXES)} )?\w*{either(sv_diet.ALLERGENS, en_diet.ALLERGENS)}\w*"
+    rf"(?:[ -]{either(sv_diet.ALLERGY_SUFFIXES, en_diet.ALLERGY_SUFFIXES)})?"
 )
-_NO_ALLERGY = re.compile(rf"\b{either(sv.NONE_WORDS, en.NONE_WORDS)}\b[^.]*allergi")
-_FISH = re.compile(rf"\b{either(sv.FISH, en.FISH)}\b")
-_MEATLESS = re.compile(either(sv.MEATLESS, en.MEATLESS))
-_NO_MEAT = re.compile(either(sv.NO_MEAT, en.NO_MEAT))
-_NOT_FISH = re.compile(either(sv.NOT_FISH, en.NOT_FISH))
-_ME = re.compile(rf"\b{either(sv.ME, en.ME)}\b")
+_NO_ALLERGY = re.compile(rf"\b{either(sv_diet.NONE_WORDS, en_diet.NONE_WORDS)}\b[^.]*allergi")
+_FISH = re.compile(rf"\b{either(sv_diet.FISH, en_diet.FISH)}\b")
+_MEATLESS = re.compile(either(sv_diet.MEATLESS, en_diet.MEATLESS))
+_NO_MEAT = re.compile(either(sv_diet.NO_MEAT, en_diet.NO_MEAT))
+_NOT_FISH = re.compile(either(sv_diet.NOT_FISH, en_diet.NOT_FISH))
+_ME = re.compile(rf"\b{either(sv_diet.ME, en_diet.ME)}\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 

@@ -11,10 +11,10 @@ only ever a marked suggestion, and never made from a free-mail provider.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from .lexicon import either, en, sv
 from .models import Found, InboundMail
+from .org_domain import ORG_SUFFIX, SMALL_WORDS, domain_suggestion, named_domain
 from .signature import _ACRONYM, _ORG_WORD, _PLACES, Signature, classify_segment, clean_org
 from .textutil import fold
 
@@ -91,14 +91,14 @@ def _lower_case_org(text: str) -> str | None:
         clause = _CLAUSE_STOP.split(text[match.start("org") :], maxsplit=1)[0].split()
         if not clause or clause[0] in _COMMON_AFTER_CUE or fold(clause[0]) in _PLACES:
             continue
-        if "i" in clause[1:] and _SUFFIX.search(" " + " ".join(clause[clause.index("i", 1) + 1 :])):
+        if "i" in clause[1:] and ORG_SUFFIX.search(" " + " ".join(clause[clause.index("i", 1) + 1 :])):
             clause = clause[clause.index("i", 1) + 1 :]  # the department's organisation
         name: list[str] = []
         for word in clause[:4]:
             if word in _LOWER_STOPS:
                 break
             name.append(word)
-            if _SUFFIX.fullmatch(" " + word):
+            if ORG_SUFFIX.fullmatch(" " + word):
                 break
         if name:
             return _capitalised(name)
@@ -111,7 +111,7 @@ def _capitalised(words: list[str]) -> str:
     """ "sgu" is SGU, "open knowledge sweden" Open Knowledge Sweden, "nordkod ab" Nordkod AB."""
     if len(words) == 1 and len(words[0]) <= 4:
         return words[0].upper()
-    return " ".join(w.upper() if w in ("ab", "hb") else w if w in _SMALL_WORDS else w.capitalize() for w in words)
+    return " ".join(w.upper() if w in ("ab", "hb") else w if w in SMALL_WORDS else w.capitalize() for w in words)
 
 
 _CLAUSE_STOP = re.compile(r"[.,;:!?()\n/]")
@@ -248,79 +248,3 @@ def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[
     if named := named_domain(f"{mail.text}\n{mail.signature}", mail.sender or "", person):
         return Found(value=named, confidence=0.8, source="named in the text, as in the address's domain"), False
     return domain_suggestion(mail.sender or "")
-
-
-_TOKEN = re.compile(r"[^\W\d_][\w-]*")
-_SMALL_WORDS = frozenset((*sv.ORG_NAME_WORDS, *en.ORG_NAME_WORDS))
-
-
-def _plain(text: str) -> str:
-    """Lower case without accents or hyphens: "Arbetsförmedlingen" is "arbetsformedlingen", as in its domain."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "- ")
-
-
-def named_domain(text: str, address: str, person: str = "") -> str | None:
-    """Words of the text that spell the sender's domain name the organisation, whatever their case.
-
-    "jag jobbar på inera" from fatima@inera.se, "stina berg, riksarkivet" from
-    @riksarkivet.se, "Region Uppsala" from @regionuppsala.se. Never for a
-    free-mail domain, nor for the address or a link itself.
-    """
-    domain = address.rsplit("@", 1)[-1].lower() if "@" in address else ""
-    labels = domain.split(".")
-    if domain in FREEMAIL or len(labels) < 2 or len(labels[-2]) < 4:
-        return None
-    base = _plain(labels[-2])
-    tokens = list(_TOKEN.finditer(text))
-    for size in (1, 2, 3):
-        for i in range(len(tokens) - size + 1):
-            first, last = tokens[i], tokens[i + size - 1]
-            before = text[first.start() - 1] if first.start() else " "
-            after = text[last.end() : last.end() + 2]
-            if before in "@./:" or after[:1] == "@" or (after[:1] == "." and after[1:2].isalnum()):
-                continue  # part of an address or a link
-            phrase = text[first.start() : last.end()]
-            if "\n" in phrase or _plain(phrase) != base:
-                continue
-            if _plain(phrase) in {_plain(part) for part in person.split()}:
-                continue  # henrik@stahl.se signing "Henrik Ståhl": a family name, not an organisation
-            if phrase.islower():
-                phrase = " ".join(w if w in _SMALL_WORDS else w[:1].upper() + w[1:] for w in phrase.split())
-            return _widened(text, tokens, i, i + size - 1, phrase)
-    return None
-
-
-_SUFFIX = re.compile(rf"[ \t]+{either(sv.ORG_NAME_SUFFIXES, en.ORG_NAME_SUFFIXES)}\b", re.I)
-
-
-def _widened(text: str, tokens: list[re.Match[str]], first: int, last: int, phrase: str) -> str:
-    """The whole name around the domain's word: "Region Skåne" from @skane.se, "Örebro kommun" from @orebro.se."""
-    if first > 0:
-        before = tokens[first - 1]
-        between = text[before.end() : tokens[first].start()]
-        if between.strip(" \t") == "" and before.group()[:1].isupper() and _ORG_WORD.fullmatch(before.group()):
-            phrase = f"{before.group()} {phrase}"
-    if suffix := _SUFFIX.match(text, tokens[last].end()):
-        phrase += suffix.group()
-    return phrase
-
-
-FREEMAIL = frozenset(
-    """gmail.com googlemail.com hotmail.com hotmail.se outlook.com outlook.se live.com live.se msn.com yahoo.com
-    yahoo.se ymail.com icloud.com me.com mac.com aol.com gmx.com gmx.net gmx.de protonmail.com proton.me pm.me
-    telia.com bredband.net bredband2.com comhem.se spray.se tele2.se bahnhof.se ownit.nu tutanota.com posteo.de
-    posteo.net fastmail.com hey.com zoho.com yandex.com mail.com passagen.se swipnet.se home.se""".split()
-)
-
-
-def domain_suggestion(address: str) -> tuple[Found[str | None], bool]:
-    """A clearly marked guess from the domain; never from a free-mail provider."""
-    domain = address.rsplit("@", 1)[-1].lower() if "@" in address else ""
-    labels = domain.split(".")
-    if domain and domain not in FREEMAIL and len(labels) >= 2:
-        base = labels[-2]
-        if len(base) > 1 and base not in ("mail", "post", "email", "example", "test", "invalid", "localhost"):
-            suggestion = base.upper() if len(base) <= 4 else base.capitalize()
-            return Found(value=suggestion, confidence=0.5, source=f"suggested from the domain {domain}"), True
-    return Found(value=None, confidence=0.9, source="not stated"), False

@@ -9,13 +9,12 @@ from the address, marked as such by its low confidence.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from .lexicon import either, en, sv
 from .models import Found, InboundMail
 from .names import fix_case, is_name_like, name_from_address
 from .signature import _ORG_WORD, Signature
-from .textutil import fold, one_line
+from .textutil import fold, one_line, plain
 
 _LABEL_NAME = re.compile(rf"^\s*{either(sv.NAME_LABELS, en.NAME_LABELS)}\s*:\s*(.+)$", re.I | re.M)
 _NAME_SAID = re.compile(
@@ -44,18 +43,13 @@ def _merge(candidate: str, mail: InboundMail) -> str:
     guess = name_from_address(mail.sender or "")
     if guess and " " in guess:
         first, *rest = guess.split()
-        if _plain(first) == _plain(candidate) or (len(first) == 1 and _plain(candidate).startswith(_plain(first))):
+        if plain(first) == plain(candidate) or (len(first) == 1 and plain(candidate).startswith(plain(first))):
             return " ".join([candidate, *rest])
     return candidate
 
 
 # Titles before a name are not part of it: "Dr Eleanor Whitfield", "Prof. Anna Berg".
 _HONORIFIC = re.compile(r"^(?:(?:dr|prof|professor|docent|mr|mrs|ms|miss|herr|fru)\.?\s+)+(?=\S+\s+\S)", re.I)
-
-
-def _plain(text: str) -> str:
-    """Without accents, for comparing a name with an address: "Åke" is "ake"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", fold(text)) if not unicodedata.combining(c))
 
 
 def name(mail: InboundMail, sig: Signature) -> Found[str]:

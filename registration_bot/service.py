@@ -19,9 +19,7 @@ SIGHUP forces that.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable
@@ -58,46 +56,6 @@ def reminder_time(settings: Settings) -> datetime | None:
         return None
     day = start.astimezone(settings.event.zone).date() - timedelta(days=settings.event.reminder_days)
     return datetime.combine(day, REMINDER_TIME, tzinfo=settings.event.zone)
-
-
-class AlreadyRunning(Exception):
-    """Another registration-bot holds the state file."""
-
-
-class InstanceLock:
-    """An exclusive ``flock`` beside the state file; released when the process dies, even by SIGKILL."""
-
-    def __init__(self, state_path: Path) -> None:
-        self.path = state_path.with_name(state_path.name + ".lock")
-        self.fd: int | None = None
-
-    def acquire(self) -> InstanceLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise AlreadyRunning(
-                f"another registration-bot (pid {holder}) is already using {self.path.with_suffix('')}; "
-                "stop it first or point this one at another [state] path"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self.fd = fd
-        return self
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-    def __enter__(self) -> InstanceLock:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
 
 
 class Service:

@@ -9,12 +9,11 @@ so the organisation is found whichever order the parts come in.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from .lexicon import either, en_mail, sv_mail
 from .models import InboundMail
 from .names import fix_case, is_name_like
-from .textutil import fold, one_line
+from .textutil import fold, one_line, plain
 
 _TITLE = re.compile(
     rf"{either(sv_mail.TITLE_ENDINGS, en_mail.TITLE_ENDINGS)}\b|\b{either(sv_mail.TITLE_WORDS, en_mail.TITLE_WORDS)}\b",
@@ -124,12 +123,6 @@ def clean_org(text: str) -> str:
     return one_line(text, 100)
 
 
-def _plain(text: str) -> str:
-    """Lower case without accents, spaces or hyphens, as a domain spells a name."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "- ")
-
-
 _SURNAME_FIRST = re.compile(r"([A-ZÅÄÖÉÜ][\w'’-]+),[ \t]*([A-ZÅÄÖÉÜ][\w'’-]+)")
 
 
@@ -150,7 +143,7 @@ class Signature:
         candidates: list[tuple[int, int, str]] = []  # (rank, order, text)
         local = set(re.split(r"[._+-]", address.split("@", 1)[0].lower())) if "@" in address else set()
         labels = address.rsplit("@", 1)[-1].lower().split(".") if "@" in address else []
-        domain = _plain(labels[-2]) if len(labels) >= 2 else ""
+        domain = plain(labels[-2]) if len(labels) >= 2 else ""
         for raw in lines:
             surname_first = _SURNAME_FIRST.fullmatch(raw.strip())
             if surname_first and self.name is None and fold(surname_first.group(1)) in local:
@@ -190,7 +183,7 @@ class Signature:
                     continue  # an organisation's name has a capital: "kommun-gtfs-tools" is a project
                 strong = bool(_ORG_WORD.search(segment) or _ACRONYM.match(segment) or _LEADING_ACRONYM.match(segment))
                 rank = 3 if strong else 0 if kind == "weak_org" else 1 if after_title else 2
-                if domain and _plain(segment) == domain:
+                if domain and plain(segment) == domain:
                     rank = 4  # "Vinnova – Sweden's Innovation Agency" at vinnova.se: the name the address uses
                 candidates.append((rank, len(candidates), clean_org(segment)))
         best = max(candidates, key=lambda c: (c[0], -c[1]), default=None)

@@ -41,6 +41,13 @@ def normalise(text: str) -> str:
     return strip_controls(unicodedata.normalize("NFC", text))
 
 
+def plain(text: str) -> str:
+    """Lower case without accents, spaces or hyphens, as an address spells a name: "Åke" is "ake",
+    "Arbetsförmedlingen" is "arbetsformedlingen", "Region Uppsala" is "regionuppsala"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "- ")
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-keeping comparison form: for keyword matching."""
     return _SPACES.sub(" ", normalise(text).casefold()).strip()

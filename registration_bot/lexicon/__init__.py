@@ -10,8 +10,9 @@ syntax of addresses, dates in attribution lines, header lines and the order of
 words in a phrase ("who, will, also, verb").
 
 * :mod:`.sv` and :mod:`.en`: what people write to the registration address:
-  sign-ups, cancellations, changes, hedges, privacy requests, diets, seats and
+  sign-ups, cancellations, changes, hedges, privacy requests, seats and
   guests, names and organisations, and the words that tell the languages apart.
+* :mod:`.sv_diet` and :mod:`.en_diet`: what they write about food.
 * :mod:`.sv_mail` and :mod:`.en_mail`: what surrounds it: signatures (titles,
   departments, organisation words, contact lines), quote and forward markers,
   closings, greetings, phone footers, and the subjects of auto-replies, bounces
@@ -46,7 +47,7 @@ Adding a phrase
 
 from __future__ import annotations
 
-from . import en, en_mail, sv, sv_mail
+from . import en, en_diet, en_mail, sv, sv_diet, sv_mail
 from .build import either, phrases, words
 
-__all__ = ["en", "en_mail", "either", "phrases", "sv", "sv_mail", "words"]
+__all__ = ["en", "en_diet", "en_mail", "either", "phrases", "sv", "sv_diet", "sv_mail", "words"]
