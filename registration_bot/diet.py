@@ -54,7 +54,8 @@ _SPECIFIC = re.compile(
     rf"(?:{either(sv_diet.ALLERGY_PREFIXES, en_diet.ALLERGY_PREFIXES)} )?\w*{either(sv_diet.ALLERGENS, en_diet.ALLERGENS)}\w*"
     rf"(?:[ -]{either(sv_diet.ALLERGY_SUFFIXES, en_diet.ALLERGY_SUFFIXES)})?"
 )
-_NO_ALLERGY = re.compile(rf"\b{either(sv_diet.NONE_WORDS, en_diet.NONE_WORDS)}\b[^.]*allergi")
+# "Inga allergier", "no known allergies"; not "inga räkor tack (skaldjursallergi)".
+_NO_ALLERGY = re.compile(rf"\b{either(sv_diet.NONE_WORDS, en_diet.NONE_WORDS)}\b (?:\w+ ){{0,2}}?allergi")
 _FISH = re.compile(rf"\b{either(sv_diet.FISH, en_diet.FISH)}\b")
 _MEATLESS = re.compile(either(sv_diet.MEATLESS, en_diet.MEATLESS))
 _NO_MEAT = re.compile(either(sv_diet.NO_MEAT, en_diet.NO_MEAT))

@@ -56,6 +56,7 @@ _CLAUSE_BREAK = re.compile(rf"[,;:]|\b{either(sv.CLAUSE_JOINERS, en.CLAUSE_JOINE
 _IF_BEFORE = re.compile(rf"\b{either(sv.IF, en.IF)}\b[^.]*$")
 # "If that can be arranged I would love to come": a sign-up that depends on an answer.
 _CONDITIONAL = re.compile(rf"\s*{either(sv.IF, en.IF, sv.IN_CASE, en.IN_CASE, sv.PROVIDED, en.PROVIDED)}\b")
+_TRAILING_IF = re.compile(either(sv.TRAILING_IF, en.TRAILING_IF))
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -211,7 +212,7 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
             else:
                 signup = f"sign-up phrase: {m.group()!r}"
                 # "If that can be arranged I would love to come": it depends on an answer.
-                conditional = bool(_CONDITIONAL.match(sentence))
+                conditional = bool(_CONDITIONAL.match(sentence) or _TRAILING_IF.search(sentence, m.end()))
     if cancel and not signup:
         return Found(value=Intent.CANCEL, confidence=0.95, source=cancel)
     if cancel and signup:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .textutil import one_line
+from .textutil import one_line, plain
 
 _PARTICLES = {"von", "af", "de", "van", "der", "den", "la", "le", "du", "da", "di", "del", "zu", "ter", "ten"}
 _GENERIC_LOCAL = {
@@ -91,6 +91,10 @@ def split_display_name(raw: str, address: str = "") -> tuple[str, str]:
         if is_name_like(last, 3) and is_name_like(first, 3):
             name = f"{first} {last}"
     name = fix_case(name)
+    words = name.split()
+    local = [p for p in re.split(r"[._]", address.split("@", 1)[0].lower()) if p] if "@" in address else []
+    if len(words) == 2 and len(local) == 2 and [plain(w) for w in words] == [plain(p) for p in reversed(local)]:
+        name = f"{words[1]} {words[0]}"  # "Svensson Bengt" from bengt.svensson@: a directory's order
     if not is_name_like(name, 6):
         # Keep odd but human display names ("Anna S. (hon/henne)"), but never
         # one that is mostly digits or symbols.

@@ -62,6 +62,13 @@ def _widened(text: str, tokens: list[re.Match[str]], first: int, last: int, phra
             phrase = f"{before.group()} {phrase}"
     if suffix := ORG_SUFFIX.match(text, tokens[last].end()):
         phrase += suffix.group()
+    elif (
+        last + 1 < len(tokens)
+        and text[tokens[last].end() : tokens[last + 1].start()] == " "
+        and tokens[last + 1].group()[:1].isupper()
+        and phrase[:1].isupper()
+    ):
+        phrase += " " + tokens[last + 1].group()  # "Kodkollektivet Norr" from @kodkollektivet.se
     return phrase
 
 

@@ -122,6 +122,8 @@ _LOWER_PAREN = re.compile(
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")  # not the dots of an address
+_LEGAL_FORM = re.compile(r"[ \t,]+(?:AB|HB|KB|Ltd|Inc|LLC|Oy|AS|ASA|GmbH|AG|ApS)\.?$")
+_WRITER_TOO = re.compile(rf"(?i)\b{either(sv.I_AND, en.I_AND)}\b")
 _NOT_WORKPLACE = re.compile(rf"(?i)\b{either(sv.NOT_WORKPLACE, en.NOT_WORKPLACE)}\b")
 _SOMEONE_ELSES = re.compile(
     rf"(?i)\b{either(sv.POSSESSIVES, en.POSSESSIVES)}\s+(?:\w+\s+)?{either(sv.OTHER_PEOPLE, en.OTHER_PEOPLE)}\b"
@@ -151,8 +153,10 @@ def _org_in_text(text: str, person: str) -> str | None:
             if _NOT_WORKPLACE.search(match.group(0), 0, match.start("org") - match.start()):
                 continue  # "I'm based in Tampere", "I moved to Sweden from Leipzig"
             sentence_start = max((end.end() for end in _SENTENCE_END.finditer(text, 0, match.start())), default=0)
-            if _SOMEONE_ELSES.search(text, sentence_start, match.start("org")):
-                continue  # "min sambo jobbar på RISE": not where the writer works
+            if _SOMEONE_ELSES.search(text, sentence_start, match.start("org")) and not _WRITER_TOO.search(
+                text, sentence_start, match.start("org")
+            ):
+                continue  # "min sambo jobbar på RISE": not where the writer works; "jag och mina kollegor från X" is
             org = _outer(clean_org(_POSSESSIVE.split(match.group("org"), maxsplit=1)[0]))  # "Region Skåne's IT"
             if not org or fold(org) in _PLACES:
                 continue
@@ -228,6 +232,9 @@ def organisation(mail: InboundMail, sig: Signature, person: str) -> tuple[Found[
         kept = [p for p in parts if classify_segment(p.strip()) != "department"] or parts
         return Found(value=clean_org(",".join(kept)), confidence=0.95, source="Organisation: line"), False
     said = _org_in_text(mail.text, person)
+    if said and sig.org and fold(_LEGAL_FORM.sub("", sig.org)) == fold(said):
+        # "Jakob from Kartly" signing "CTO, Kartly AB": the name they use, without the legal form.
+        return Found(value=said, confidence=0.85, source="said where they work (signature adds the legal form)"), False
     if (
         said
         and sig.org

@@ -159,7 +159,7 @@ class Signature:
             kinds = [classify_segment(segment) for segment in segments]
             for position, (segment, kind) in enumerate(zip(segments, kinds, strict=True)):
                 after_title = "title" in kinds[:position]
-                if display_name and fold(segment) == fold(display_name):
+                if display_name and sorted(fold(segment).split()) == sorted(fold(display_name).split()):
                     kind = "name"  # "ÅSA HELLSTRÖM": the display name, in capitals
                 if signoff and position == 0 and kind != "name":
                     continue  # "/AK" is initials; "/Per Holm, Borlänge kommun" names the organisation after
@@ -194,7 +194,10 @@ def signature_lines(mail: InboundMail) -> list[str]:
     """The signature block, without the closing words ("Mvh", "Best regards")."""
     from .quotes import strip_closing
 
-    lines = [line for line in mail.signature.split("\n")]
+    lines = [line for line in mail.signature.split("\n") if line.strip()]
+    # "Tack på förhand!" then "Vänliga hälsningar": every closing before the name goes.
+    while lines and not strip_closing(lines[0]):
+        lines.pop(0)
     if lines:
         lines[0] = strip_closing(lines[0])
-    return [line for line in lines if line.strip()]
+    return lines

@@ -6,14 +6,15 @@ must give one row and one confirmation per person who signed up, pending
 rows and invitations for colleagues named with an address, a receipt and no
 row for someone who signs only others up, nothing sent to a robot or for a
 question, `status --json` accounting for every message, and nothing new on
-a second poll. The mail is tests/data/holdout3, holdout4 (120 messages each)
-and holdout5 (100), all with `writer_coming`; the per-field accuracy of the same sets is
+a second poll. The mail is tests/data/holdout3, holdout4 (120 messages each),
+holdout5 and holdout6 (100 each), all with `writer_coming`; the per-field accuracy of the same sets is
 measured in test_understanding.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from e2e_helpers import Bot, file_identity
 from registration_bot.devservers import Dovecot, SmtpSink
 from registration_bot.textutil import fold
 
-SETS = [Path(__file__).parent / "data" / name for name in ("holdout3", "holdout4", "holdout5")]
+SETS = [Path(__file__).parent / "data" / name for name in ("holdout3", "holdout4", "holdout5", "holdout6")]
 CONFIRMATION = ("Du är anmäld", "You are registered")
 INVITED_STATUS = "Väntar på bekräftelse"
 
@@ -74,14 +75,17 @@ def test_people_get_one_row_and_one_confirmation_and_nobody_else_gets_one(polled
     expected_rows: dict[str, str] = {}
     names: list[tuple[str, str]] = []
     seats: list[tuple[int, int]] = []
+    invited = {g["email"] for label in labels.values() for g in label.get("extra_people") or []}
     for name, label in labels.items():
         email = label["email"]
         # A change from someone not registered here goes to review: nobody is invited by it.
         for guest in (label.get("extra_people") or []) if label["intent"] == "signup" else []:
+            if guest["email"] in senders:
+                continue  # they write themselves too (to confirm or to cancel): their own mail decides
             expected_rows.setdefault(guest["email"], INVITED_STATUS)
             assert len(sent.to(guest["email"])) == 1, f"{name}: no invitation for {guest['email']}"
-        if senders[email] > 1:
-            continue  # the same person twice: the outcome depends on the order, not on reading
+        if senders[email] > 1 or email in invited:
+            continue  # the same person twice, or invited by another mail: the order decides, not reading
         signs_up = label["intent"] == "signup" and label.get("writer_coming", True)
         if signs_up:
             expected_rows[email] = "Anmäld"
@@ -102,15 +106,23 @@ def test_people_get_one_row_and_one_confirmation_and_nobody_else_gets_one(polled
     assert sum(want == got for want, got in seats) / len(seats) >= 0.95, [p for p in seats if p[0] != p[1]]
     statuses = {email: rows[email]["Status"] for email in expected_rows if email in rows}
     assert statuses == expected_rows
-    assert set(rows) == set(expected_rows) | {e for e, n in senders.items() if n > 1 and e in rows}
+    invited_writers = {
+        g["email"] for label in labels.values() for g in label.get("extra_people") or [] if g["email"] in senders
+    }
+    assert set(rows) == set(expected_rows) | {e for e, n in senders.items() if n > 1 and e in rows} | (
+        invited_writers & set(rows)
+    )
 
 
 def test_questions_and_strangers_cancelling_are_on_the_review_sheet(polled, labels) -> None:
     bot, _ = polled
     review = " ".join(str(row.get("Avsändare", "")) for row in bot.workbook().review).lower()
     senders = Counter(label["email"] for label in labels.values())
+    invited = {g["email"] for label in labels.values() for g in label.get("extra_people") or []}
     for name, label in labels.items():
         if label["intent"] in ("question", "cancel", "update") and senders[label["email"]] == 1:
+            if label["email"] in invited:
+                continue  # a pending invitation cancelled: not a stranger, so not for review
             assert label["email"] in review, f"{name}: a {label['intent']} is not on the review sheet"
 
 
@@ -122,6 +134,16 @@ def test_stated_organisations_are_in_the_workbook(polled, labels) -> None:
         for label in labels.values()
         if label["organisation"] and label["email"] in rows and label.get("writer_coming", True)
     ]
-    right = sum(fold(want) == fold(got or "") for want, got in stated)
+    right = sum(same_organisation(want, got or "") for want, got in stated)
     assert len(stated) >= 30
-    assert right / len(stated) >= 0.9, [pair for pair in stated if fold(pair[0]) != fold(pair[1] or "")]
+    assert right / len(stated) >= 0.9, [pair for pair in stated if not same_organisation(pair[0], pair[1] or "")]
+
+
+def same_organisation(want: str, got: str) -> bool:
+    """The same name, with or without its legal form or an alias in brackets: "Kartly" is "Kartly AB",
+    "Statistics Sweden" is "Statistics Sweden (SCB)". An organiser would not retype either."""
+
+    def bare(name: str) -> str:
+        return fold(re.sub(r"\s*\([^)]*\)$|[ ,]+(?:AB|HB|Ltd|Inc|Oy|AS)\.?$", "", name.strip()))
+
+    return bare(want) == bare(got)

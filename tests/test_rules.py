@@ -721,3 +721,62 @@ def test_a_signed_initial_is_made_whole_by_the_display_name() -> None:
         mail("Jag anmäler mig.\n\nMed vänlig hälsning\n\nÅsa H\nPolismyndigheten\n", name="Åsa Holmgren")
     )
     assert ex.name.value == "Åsa Holmgren"
+
+
+# -- rules the seventh blind set (holdout6) asked for ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Är lokalen tillgänglig med rullstol? Jag använder rullstol och vill gärna komma om det fungerar.\n",
+        "När blir träffen? Jag vill gärna veta datum innan jag anmäler mig.\n",
+    ],
+)
+def test_a_sign_up_on_a_condition_or_later_is_a_question(body: str) -> None:
+    message, ex = read(mail(body))
+    assert ex.intent.value.value == "question", ex.intent.source
+    assert decide(message, classify(message, OURS), ex, None).action is Action.REVIEW
+
+
+def test_a_wrong_organisation_said_in_reply_to_the_confirmation_is_a_change() -> None:
+    body = "Hi, I wrote the wrong organisation when I signed up. It should be Linköping University.\n"
+    _message, ex = read(mail(body, subject="Re: You are registered for the meetup"))
+    assert ex.intent.value.value == "update", ex.intent.source
+
+
+def test_closings_before_the_name_and_directory_order_display_names() -> None:
+    body = "Jag anmäler mig.\n\nTack på förhand!\n\nVänliga hälsningar\nBirgitta Sjödin\nLedningsassistent\n"
+    _message, ex = read(mail(body, name="", sender="b.sjodin@transportstyrelsen.se"))
+    assert ex.name.value == "Birgitta Sjödin"
+    _message, ex = read(mail("Jag anmäler mig.\n", name="Persson Anna-Karin", sender="anna-karin.persson@motala.se"))
+    assert ex.name.value == "Anna-Karin Persson"
+
+
+@pytest.mark.parametrize(
+    ("body", "sender", "org"),
+    [
+        ("Jag och mina två kollegor från Malmö universitet kan tyvärr inte komma.\n", "t@mau.se", "Malmö universitet"),
+        (
+            "Jag heter Elin och är med i Kodkollektivet Norr, en ideell förening.\n",
+            "elin@kodkollektivet.se",
+            "Kodkollektivet Norr",
+        ),
+    ],
+)
+def test_the_writer_among_colleagues_and_a_domain_name_with_its_second_word(body: str, sender: str, org: str) -> None:
+    _message, ex = read(mail(body, sender=sender, name=""))
+    assert ex.organisation.value == org, ex.organisation.source
+
+
+@pytest.mark.parametrize(
+    ("body", "seats", "diet"),
+    [
+        ("Would love to attend together with my girlfriend, she's vegetarian.\n", 2, ("vegetarian",)),
+        ("Vill gärna vara med! Gärna mat men inga räkor tack (skaldjursallergi).\n", 1, ("other",)),
+        ("Please register us both. Neither of us has any allergies.\nMe and my colleague.\n", 2, ()),
+    ],
+)
+def test_a_partner_shellfish_and_neither_of_us(body: str, seats: int, diet: tuple[str, ...]) -> None:
+    _message, ex = read(mail(body))
+    assert (ex.seats.value, ex.diet.value) == (seats, diet), (ex.seats.source, ex.diet.source)

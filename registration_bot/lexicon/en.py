@@ -38,7 +38,8 @@ CANCEL = phrases(r"""
 CHANGE = phrases(r"""
     \bupdate\b | change of plans | change (?:my|the|our) | \bamend | \bcorrection\b | \binstead of\b
     no longer (?:vegan|vegetarian) | \bi'?m now\b | only me now
-    \bcorrect (?:my|the|it|that) | misspel+ed | \bshould (?:be|read) spelled | \bis spelled\b | \bwrong (?:name|spelling)
+    \bcorrect (?:my|the|it|that) | misspel+ed | \bshould (?:be|read) spelled | \bis spelled\b
+    \bwrong (?:name|spelling|organi[sz]ation|company|employer|e-?mail|address|diet)
     \bwe(?:'re| are|'ll be| will be) (?:\w+ ){1,2}more\b | \bswitch (?:my|the|our)\b | \bchange my (?:diet|name|seats?)\b
     \bmy new (?:e-?mail(?: address)?|address|name|surname|last name|job|employer) | my name is now | got married
     \b(?:i'?ve|i have) (?:moved|changed jobs?|switched jobs?) | new e-?mail address
@@ -101,6 +102,8 @@ CLAUSE_JOINERS = words("but and")
 WHILE = words("while")
 # Conditionals: "If I can't make it, ..." is no cancellation; "Provided that ...".
 IF = words("if")
+# A condition after the sign-up: "I'd love to come if it works out".
+TRAILING_IF = phrases(r"\bif (?:it|that|the venue|this) (?:works|is|suits|fits)\b | \bprovided (?:that|it)\b")
 IN_CASE: tuple[str, ...] = ()
 PROVIDED = words("provided")
 
@@ -158,7 +161,7 @@ ONE = words("one")
 # People who come along: "me and two colleagues", "my partner".
 COMPANIONS = words(r"""
     colleagues? friends? partner guests? coworkers? co-workers? teammates? wife husband boss manager people persons?
-    others? students?
+    others? students? girlfriend boyfriend fiancée? spouse
 """)
 # Others who register themselves: "they will send their own registrations" adds no seat to the writer's row.
 OWN_REGISTRATIONS = phrases(
@@ -244,7 +247,7 @@ ORG_CUES = phrases(r"""
 """)
 ORG_CUE_PREPOSITIONS = words("at for in with")
 # "I'm based in Tampere", "I moved here from Leipzig": a place, not a workplace.
-NOT_WORKPLACE = words("based located living live lives born moved relocated grew")
+NOT_WORKPLACE = words("based located living live lives born moved relocated grew who hobbyist")
 # "My employer is the Swedish Tax Agency".
 MY_ORG = words("my our")
 ORG_NOUNS = words("organization employer company")

@@ -37,6 +37,7 @@ ALLERGY_WORDS = words("allergic allergy allergies intoleran fodmap diabet")
 NO_DIET = phrases(r"""
     no (?:special )?diet | no dietary | no food (?:requirements|preferences) | no allergies | nothing special
     eat (?:anything|everything) | no (?:food )?preferences | no restrictions | no requirements | not picky
+    (?:neither|none) of us (?:has|have) (?:any )?(?:allergies|dietary|special)
 """)
 # Labels of a diet line, and the answers that mean none: "Dietary requirements: none".
 DIET_LABELS = phrases("dietary(?: requirements| needs| restrictions)? | diet | food | allergies")

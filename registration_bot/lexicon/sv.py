@@ -38,7 +38,8 @@ CHANGE = phrases(r"""
     (?:vi|jag) blir (?:nu |istället |i stället |ändå )?(?:fler|färre|en till|en mer)
     bytt (?:jobb|arbete|organisation|namn|mejl|e-post) | \bnumera\b | inte längre (?:vegan|vegetarian|vegetarisk)
     bara jag nu | kommer ensam | jag kommer själv
-    \bvi blir (?:\w+ ){1,2}till\b | \brätta (?:det|till|mitt|min|stavningen|namnet) | felstavat | (?:ska|skall) (?:vara|stå|stavas) | stavas (?:med|så)
+    \bvi blir (?:\w+ ){1,2}till\b | \bfel (?:organisation|namn|adress|e-?postadress|kost) | \bdet ska (?:vara|stå)\b
+    \brätta (?:det|till|mitt|min|stavningen|namnet) | felstavat | (?:ska|skall) (?:vara|stå|stavas) | stavas (?:med|så)
     \b(?:min|mitt) nya (?:e-?post(?:adress)?|mejl(?:adress)?|adress|namn|efternamn|jobb|arbetsplats) | ny e-?postadress
     bytt (?:jobb|arbetsplats|arbetsgivare|namn|efternamn) | heter numera | har gift mig
 """)
@@ -55,7 +56,8 @@ ADDITION_SOFTENER = words("gärna")
 JOIN_VERBS = phrases("följa med | komma | vara med")
 # Hedges and questions that make a sign-up phrase tentative: "Jag funderar på att anmäla mig".
 HEDGE = phrases(r"""
-    funderar på | fundera på | tänker (?:kanske|eventuellt) | kanske | eventuellt | möjligen | innan (?:jag|vi) kan
+    funderar på | fundera på | tänker (?:kanske|eventuellt) | kanske | eventuellt | möjligen | \binnan (?:jag|vi)\b
+    vill (?:gärna )?veta
     skulle (?:kunna )?vilja veta | undrar (?:om|hur|när|var|vad) | vem ska man | om man vill | hur gör (?:jag|man)
     vet inte om | osäker på om | troligen | förmodligen | kan inte bestämma
 """)
@@ -95,6 +97,8 @@ CLAUSE_JOINERS = words("men och")
 WHILE = words("medan")
 # Conditionals: "Om jag inte kan komma ..." is no cancellation; "Ifall det går, ...", "Förutsatt att ...".
 IF = words("om")
+# A condition after the sign-up: "vill gärna komma om det fungerar".
+TRAILING_IF = phrases(r"\bom det (?:fungerar|går|passar|funkar|blir|är)\b | \bom lokalen\b | \bförutsatt att\b")
 IN_CASE = words("ifall")
 PROVIDED = words("förutsatt")
 
@@ -152,7 +156,7 @@ ONE = words("en ett")
 # People who come along: "jag och två kollegor", "min sambo".
 COMPANIONS = words(r"""
     kollega kollegor kollegorna kolleger arbetskamrat(?:er)? vän vänner kompis(?:ar)? partner sambo fru man make maka
-    chef medarbetare praktikant person(?:er)? gäst(?:er)? student(?:er)? doktorand(?:er)?
+    chef medarbetare praktikant person(?:er)? gäst(?:er)? student(?:er)? doktorand(?:er)? flickvän pojkvän
 """)
 # Others who register themselves: "de skickar egna anmälningar" adds no seat to the writer's row.
 OWN_REGISTRATIONS = phrases(
