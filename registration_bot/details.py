@@ -27,7 +27,7 @@ _COMPANION = either(sv.COMPANIONS, en.COMPANIONS)
 _SEATS_TOTAL = [
     re.compile(rf"\b{either(sv.SEAT_LABELS, en.SEAT_LABELS)}\s*:\s*{_NUM}\b"),
     # "En person till, alltså tre totalt": a total said outright wins over the rest.
-    re.compile(rf"\b{_NUM} {either(sv.IN_TOTAL, en.IN_TOTAL)}\b"),
+    re.compile(rf"\b{_NUM} (?:of us |av oss |st )?{either(sv.IN_TOTAL, en.IN_TOTAL)}\b"),
     re.compile(rf"\b{_NUM} (?:st )?{either(sv.OF_US, en.OF_US)}\b"),
     re.compile(
         rf"\b{either(sv.WE, en.WE)}(?:'ll| {either(sv.WE_VERBS, en.WE_VERBS)})?(?: {either(sv.SEAT_FILLERS, en.SEAT_FILLERS)})* "

@@ -93,8 +93,16 @@ def _hedge_reaches(sentence: str, match: re.Match[str], request: bool) -> bool:
     kan"); a hedge in a clause added with "and" is about something else:
     "jag skulle gärna vilja komma, och kanske visa appen om det finns tid".
     """
-    if ("?" in sentence and not request) or _ALREADY.search(sentence):
+    if _ALREADY.search(sentence):
         return True
+    if request:
+        return False  # "please register me, though I might have to leave early": asked for plainly
+    if "?" in sentence:
+        # "Count me in — will there be coffee?": a question after a dash is another matter.
+        start = max((d.end() for d in _DASH.finditer(sentence, 0, match.start())), default=0)
+        end = next((d.start() for d in _DASH.finditer(sentence, match.end())), len(sentence))
+        if "?" in sentence[start:end] or end == len(sentence):
+            return True
     for hedge in _HEDGE.finditer(sentence):
         between = sentence[match.end() : hedge.start()]
         if hedge.start() < match.end() or not _ADDED_CLAUSE.search(between):
@@ -102,6 +110,8 @@ def _hedge_reaches(sentence: str, match: re.Match[str], request: bool) -> bool:
     return False
 
 
+_PART_OF_DAY = re.compile(rf"\s+{either(sv.PART_OF_THE_DAY, en.PART_OF_THE_DAY)}")
+_DASH = re.compile(r"\s[—–-]\s|;")
 _ADDED_CLAUSE = re.compile(rf"(?:^|[,;]|\s){either(sv.AND, en.AND)}\s")
 
 
@@ -195,7 +205,7 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
         # "Kan ni anmäla mig?" / "Could you sign me up?" is a request, not a question.
         request = bool(_REQUEST.search(sentence))
         hedged = bool(_HEDGE.search(sentence)) or ("?" in sentence and not request) or bool(_ALREADY.search(sentence))
-        if (m := _CANCEL.search(sentence)) and not cancel:
+        if (m := _CANCEL.search(sentence)) and not cancel and not _PART_OF_DAY.match(sentence, m.end()):
             if _about_someone_else(sentence, m):
                 update = update or f"someone else's change: {m.group()!r}"
             elif not _IF_BEFORE.search(sentence[: m.start()]) or "avanmäl" in m.group():

@@ -780,3 +780,54 @@ def test_the_writer_among_colleagues_and_a_domain_name_with_its_second_word(body
 def test_a_partner_shellfish_and_neither_of_us(body: str, seats: int, diet: tuple[str, ...]) -> None:
     _message, ex = read(mail(body))
     assert (ex.seats.value, ex.diet.value) == (seats, diet), (ex.seats.source, ex.diet.source)
+
+
+# -- rules the eighth blind set (holdout7, the borderline between intents) asked for --------
+
+
+@pytest.mark.parametrize(
+    ("body", "subject", "intent"),
+    [
+        ("Hej! Jag anmälde mig förra veckan men det blir inte av för min del. Tack ändå!\n", "Träffen", "cancel"),
+        ("Tyvärr, jag kan inte.\n", "Sv: Du är anmäld till Träffen", "cancel"),
+        ("Jag ställer tyvärr in mitt deltagande, det har blivit för mycket på jobbet.\n", "Deltagande", "cancel"),
+        ("Jag kan inte komma på förmiddagen men kommer efter lunch.\n", "Sv: Du är anmäld till Träffen", "update"),
+        ("I think I'll come — please register me, though I might have to leave early.\n", "Registration", "signup"),
+        ("Count me in — will there be coffee?\n", "Meetup", "signup"),
+        (
+            "Sedan dess har jag bytt jobb och jobbar nu på Region Skåne. Jag vill gärna anmäla mig.\n",
+            "Anmälan",
+            "signup",
+        ),
+        (
+            "Is it open to the private sector? We work at Kodverket AB and we'd love to come if that's allowed.\n",
+            "Question",
+            "question",
+        ),
+        ("I'd like to come if my manager approves the day off. Will it be on a weekday?\n", "Weekday?", "question"),
+    ],
+)
+def test_the_borderline_between_intents(body: str, subject: str, intent: str) -> None:
+    message, ex = read(mail(body, subject=subject))
+    assert ex.intent.value.value == intent, ex.intent.source
+    if intent != "signup":
+        assert decide(message, classify(message, OURS), ex, None).action is not Action.REGISTER
+
+
+@pytest.mark.parametrize(
+    ("body", "seats"),
+    [
+        ("Signing up. I'm coming with two of my master's students, so 3 of us in total.\n", 3),
+        ("Vi blir bara två istället för fyra.\n", 2),
+    ],
+)
+def test_a_total_of_us_and_only_two_instead_of_four(body: str, seats: int) -> None:
+    _message, ex = read(mail(body))
+    assert ex.seats.value == seats, ex.seats.source
+
+
+def test_a_group_named_after_its_kind_and_no_organisation_from_a_drive() -> None:
+    _message, ex = read(mail("Please put me down. I run a small civic-tech group, Open Knowledge Sweden.\n", name=""))
+    assert ex.organisation.value == "Open Knowledge Sweden"
+    _message, ex = read(mail("Finns det parkering? Jag kör bil från Enköping.\n", sender="g@gmail.com", name=""))
+    assert ex.organisation.value is None

@@ -33,6 +33,7 @@ CANCEL = phrases(r"""
     (?:won'?t|will not) (?:be (?:attending|coming|joining|able)|make it|attend) | no longer (?:attend|come|join|coming|attending)
     (?:have|need) to (?:drop out|pull out|back out) | drop (?:out|me) | count me out | something (?:has )?come up
     \bnone of us (?:can|will be able to|is able to) (?:come|make it|attend|join)
+    \b(?:i|we) (?:can't|cannot|can not|won't)\W*$
 """)
 # Changes to a registration, which win over sign-up words: "Change of plans", "I'm now vegan".
 CHANGE = phrases(r"""
@@ -41,13 +42,17 @@ CHANGE = phrases(r"""
     \bcorrect (?:my|the|it|that) | misspel+ed | \bshould (?:be|read) spelled | \bis spelled\b
     \bwrong (?:name|spelling|organi[sz]ation|company|employer|e-?mail|address|diet)
     \bwe(?:'re| are|'ll be| will be) (?:\w+ ){1,2}more\b | \bswitch (?:my|the|our)\b | \bchange my (?:diet|name|seats?)\b
-    \bmy new (?:e-?mail(?: address)?|address|name|surname|last name|job|employer) | my name is now | got married
-    \b(?:i'?ve|i have) (?:moved|changed jobs?|switched jobs?) | new e-?mail address
+    \bmy new (?:e-?mail(?: address)?|address|name|surname|last name) | my name is now | got married
+    new e-?mail address
 """)
+# After a "can't come": only part of the day, so no cancellation ("can't come in the morning").
+PART_OF_THE_DAY = phrases(r"(?:in|for) the (?:morning|afternoon|evening) | (?:for )?the whole (?:day|event|time) | until | on time")
 # Additions, also in a first sign-up: "I forgot to mention ...", "adding a colleague".
 ADDITION = phrases(r"""
     forgot to (?:mention|say|add|tell) | (?:add|adding) (?:that|a colleague|one more|my) | (?:now|also) (?:be )?bringing
     \badd (?:a|one|another|an extra) (?:seat|place|spot|person)
+    \bmy new (?:job|employer) | \b(?:i'?ve|i have) (?:moved|changed jobs?|switched jobs?)
+    \b(?:come|arrive|be there) (?:a bit |only )?(?:late|later|after lunch) | \bleave early
 """)
 # "My colleague would also like to come": who, will, also, a softener and the verb, in that order.
 ADDITION_WHO = words(r"colleague\w* boss he she")
@@ -66,6 +71,7 @@ ALREADY = phrases("already (?:signed up|registered) | have (?:already )?register
 # A polite request is a sign-up, not a question: "Could you sign me up?".
 REQUEST = phrases(
     r"\b(?:can|could|would|will) you (?:please |kindly )?(?:sign|register|book|add|put|count) (?:me|us)\b"
+    r" | \bplease (?:register|sign up|book|add|count) (?:me|us)\b"
 )
 # The writer speaking of themselves ("I", "we", "my"): a sign-up phrase is theirs.
 FIRST_PERSON = words("i i'm i'd i'll we we're we'll me us my our id im ill")
@@ -103,7 +109,7 @@ WHILE = words("while")
 # Conditionals: "If I can't make it, ..." is no cancellation; "Provided that ...".
 IF = words("if")
 # A condition after the sign-up: "I'd love to come if it works out".
-TRAILING_IF = phrases(r"\bif (?:it|that|the venue|this) (?:works|is|suits|fits)\b | \bprovided (?:that|it)\b")
+TRAILING_IF = phrases(r"\bif\b | \bprovided (?:that|it)\b")
 IN_CASE: tuple[str, ...] = ()
 PROVIDED = words("provided")
 
@@ -156,7 +162,7 @@ NUMBER_WORDS = {
     "ten": 10,
 }
 # "3 instead of two": the numbers a correction counts from.
-SMALL_NUMBER_WORDS = words("one two three")
+SMALL_NUMBER_WORDS = words("one two three four five six")
 ONE = words("one")
 # People who come along: "me and two colleagues", "my partner".
 COMPANIONS = words(r"""
@@ -175,7 +181,7 @@ SEAT_LABELS = phrases(
 )
 WE = words("we")
 WE_VERBS = words("will are would should")
-SEAT_FILLERS = words("now actually be")
+SEAT_FILLERS = words("now actually be only just")
 # "Vi blir en till", "we're two more": more people, not the total.
 MORE = words("more extra")
 DURATIONS = words("days hours weeks years")
@@ -247,13 +253,13 @@ ORG_CUES = phrases(r"""
 """)
 ORG_CUE_PREPOSITIONS = words("at for in with")
 # "I'm based in Tampere", "I moved here from Leipzig": a place, not a workplace.
-NOT_WORKPLACE = words("based located living live lives born moved relocated grew who hobbyist")
+NOT_WORKPLACE = words("based located living live lives born moved relocated grew who hobbyist drive driving travel travelling commute commuting")
 # "My employer is the Swedish Tax Agency".
 MY_ORG = words("my our")
 ORG_NOUNS = words("organization employer company")
 IS_NAMED = words("is")
 # "a small company, Lund Data Ltd".
-ORG_KINDS = words("company firm startup organization agency employer")
+ORG_KINDS = words("company firm startup organization agency employer group association")
 # "volunteer (Code for Sweden)".
 ORG_ROLES = words("volunteer member developer consultant researcher student")
 # "We at the Swedish Tax Agency", "my colleagues from Region Skåne", "on behalf of Föreningen X".

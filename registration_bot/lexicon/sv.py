@@ -27,7 +27,8 @@ SIGNUP = phrases(r"""
 CANCEL = phrases(r"""
     avanmäl | avregistrer | stryk(?:a)? (?:mig|mitt namn|min anmälan|oss) | ta bort (?:mig|min anmälan|oss|mitt namn)
     lämna(?:r)? återbud | återbud | avboka | avstå | hoppa(?:r)? av | backa ur | tacka(?:r)? nej | återkall\w*
-    \bingen av oss (?:kan|kommer|har möjlighet|hinner)
+    \bingen av oss (?:kan|kommer|har möjlighet|hinner) | \bblir (?:inte|inget) av\b
+    \bställ(?:er|a)? (?:tyvärr )?in (?:mitt|min|vårt|vår) | \b(?:jag|vi) kan (?:tyvärr )?(?:inte|ej)\W*$
     \b(?:kan|kommer|hinner|har möjlighet|går|får|kunna)(?: \w+){0,3} (?:inte|ej)(?: \w+){0,3} (?:komma|delta|närvara|vara med|medverka|dyka upp|följa med|gå)
     \b(?:inte|ej) (?:längre )?(?:möjlighet|kunna|komma|delta) | kommer (?:tyvärr )?inte(?! från| ifrån| heller från)\b
     något (?:har )?kommit emellan
@@ -36,16 +37,20 @@ CANCEL = phrases(r"""
 CHANGE = phrases(r"""
     \bändr(?:a|ing|ar|at)\b | uppdater | rättelse | korrigera | \bistället för\b | \bi stället för\b
     (?:vi|jag) blir (?:nu |istället |i stället |ändå )?(?:fler|färre|en till|en mer)
-    bytt (?:jobb|arbete|organisation|namn|mejl|e-post) | \bnumera\b | inte längre (?:vegan|vegetarian|vegetarisk)
+    bytt (?:organisation|namn|mejl|e-post) | \bnumera\b | inte längre (?:vegan|vegetarian|vegetarisk)
     bara jag nu | kommer ensam | jag kommer själv
     \bvi blir (?:\w+ ){1,2}till\b | \bfel (?:organisation|namn|adress|e-?postadress|kost) | \bdet ska (?:vara|stå)\b
     \brätta (?:det|till|mitt|min|stavningen|namnet) | felstavat | (?:ska|skall) (?:vara|stå|stavas) | stavas (?:med|så)
-    \b(?:min|mitt) nya (?:e-?post(?:adress)?|mejl(?:adress)?|adress|namn|efternamn|jobb|arbetsplats) | ny e-?postadress
-    bytt (?:jobb|arbetsplats|arbetsgivare|namn|efternamn) | heter numera | har gift mig
+    \b(?:min|mitt) nya (?:e-?post(?:adress)?|mejl(?:adress)?|adress|namn|efternamn) | ny e-?postadress
+    bytt (?:namn|efternamn) | heter numera | har gift mig
 """)
+# After a "can't come": only part of the day, so no cancellation ("kan inte komma på förmiddagen").
+PART_OF_THE_DAY = phrases(r"på (?:förmiddagen|eftermiddagen|morgonen|kvällen) | hela (?:dagen|tiden|träffen) | förrän | i tid")
 # Additions, also in a first sign-up: "Jag glömde nämna att ...", "Lägg till min kollega".
 ADDITION = phrases(r"""
     lägg(?:a)? till | tillägg | komplettera | (?:glömde|glömt) (?:att )?(?:skriva|nämna|säga|berätta)
+    bytt (?:jobb|arbete|arbetsplats|arbetsgivare) | \b(?:mitt|min) nya (?:jobb|arbetsplats)
+    \bkommer (?:först |lite )?(?:efter lunch|senare|sent|på eftermiddagen) | \bgå (?:lite )?tidigare | \bgå tidigt
     \ben plats till\b | \bytterligare en (?:plats|person|deltagare)
 """)
 # "Min kollega vill också gärna komma": who, will, also, a softener and the verb, in that order.
@@ -66,6 +71,7 @@ ALREADY = phrases(r"har (?:redan )?anmält | redan anmäld | anmälde mig (?:fö
 # A polite request is a sign-up, not a question: "Kan ni anmäla mig?".
 REQUEST = phrases(r"""
     \b(?:kan|skulle|vill) ni (?:(?:snälla|vänligen|gärna|också|även) )?(?:anmäla|registrera|skriva upp|boka|lägga till) (?:mig|oss)\b
+    \b(?:anmäl|registrera|skriv upp) (?:mig|oss) (?:gärna|tack)\b | \bvar snäll och anmäl
 """)
 # The writer speaking of themselves ("jag", "vi", "min"): a sign-up phrase is theirs.
 FIRST_PERSON = words("jag vi mig oss min mitt vår")
@@ -98,7 +104,10 @@ WHILE = words("medan")
 # Conditionals: "Om jag inte kan komma ..." is no cancellation; "Ifall det går, ...", "Förutsatt att ...".
 IF = words("om")
 # A condition after the sign-up: "vill gärna komma om det fungerar".
-TRAILING_IF = phrases(r"\bom det (?:fungerar|går|passar|funkar|blir|är)\b | \bom lokalen\b | \bförutsatt att\b")
+TRAILING_IF = phrases(r"""
+    \bom det (?:fungerar|går|passar|funkar|blir|är)\b | \bom lokalen\b | \bförutsatt att\b | \bifall\b
+    \bom (?:jag|vi|min|mina|chefen|man) (?:får|kan|hinner|godkänner)\b
+""")
 IN_CASE = words("ifall")
 PROVIDED = words("förutsatt")
 
@@ -151,7 +160,7 @@ NUMBER_WORDS = {
     "tio": 10,
 }
 # "3 istället för två": the numbers a correction counts from.
-SMALL_NUMBER_WORDS = words("en ett två tre")
+SMALL_NUMBER_WORDS = words("en ett två tre fyra fem sex")
 ONE = words("en ett")
 # People who come along: "jag och två kollegor", "min sambo".
 COMPANIONS = words(r"""
@@ -168,7 +177,7 @@ PLURAL_COMPANIONS = words("kollegor kolleger vänner gäster studenter doktorand
 SEAT_LABELS = phrases("antal(?: personer| platser| deltagare)? | platser | personer | deltagare")
 WE = words("vi")
 WE_VERBS = words("blir är kommer")
-SEAT_FILLERS = phrases("nog | totalt | sammanlagt | i alla fall | just nu | alltså | då")
+SEAT_FILLERS = phrases("nog | totalt | sammanlagt | i alla fall | just nu | alltså | då | bara | endast")
 # "Vi blir en till", "we're two more": more people, not the total.
 MORE = words("till fler extra")
 DURATIONS = words("dagar veckor timmar år")
@@ -248,13 +257,13 @@ ORG_CUES = phrases(r"""
 """)
 ORG_CUE_PREPOSITIONS = words("på vid hos för inom åt i")
 # "Jag bor i Umeå", "baserad i Malmö": a place, not a workplace.
-NOT_WORKPLACE = words("bor boende baserad stationerad född flyttade flyttat uppvuxen")
+NOT_WORKPLACE = words("bor boende baserad stationerad född flyttade flyttat uppvuxen kör åker reser pendlar")
 # "Min arbetsgivare är Skatteverket".
 MY_ORG = words("min mitt vår")
 ORG_NOUNS = words("organisation arbetsgivare företag myndighet arbetsplats")
 IS_NAMED = words("är heter")
 # "ett litet konsultbolag, Lunds Data AB".
-ORG_KINDS = words("konsultbolag konsultföretag företag bolag förening organisation myndighet byrå arbetsgivare")
+ORG_KINDS = words("konsultbolag konsultföretag företag bolag förening organisation myndighet byrå arbetsgivare grupp")
 # "engagerad volontär (Code for Sweden)".
 ORG_ROLES = words("medlem engagerad aktiv utvecklare konsult student")
 # "Vi på Försäkringskassan", "jag och mina kollegor från Region Skåne", "representerar föreningen X".
