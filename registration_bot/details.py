@@ -56,6 +56,7 @@ _SEATS_PLUS = [
     # "myself and one more from our team", "+ en kollega".
     re.compile(rf"\b{either(sv.AND, en.AND)} {_NUM} {either(sv.MORE, en.MORE)}\b"),
     re.compile(rf"(?<![\w+])\+ ?(?:{_NUM} )?(?:\w+ )?{_COMPANION}\b"),
+    re.compile(rf"\b(?:together with|tillsammans med) (?:{_NUM} |a |an |my |min |mitt )?(?:\w+ )?{_COMPANION}\b"),
     re.compile(rf"\bplus {either(sv.ONE, en.ONE)}\b()"),
     re.compile(rf"\b{either(sv.ME_PLUS, en.ME_PLUS)} plus {_NUM}\b"),
     re.compile(rf"{_I_AND} {_NUM} (?:\w+ )?{_COMPANION}"),  # "me and two PhD students"

@@ -58,6 +58,7 @@ _SPECIFIC = re.compile(
 _NO_ALLERGY = re.compile(rf"\b{either(sv_diet.NONE_WORDS, en_diet.NONE_WORDS)}\b (?:\w+ ){{0,2}}?allergi")
 _FISH = re.compile(rf"\b{either(sv_diet.FISH, en_diet.FISH)}\b")
 _MEATLESS = re.compile(either(sv_diet.MEATLESS, en_diet.MEATLESS))
+_ALSO_FINE = re.compile(either(sv_diet.ALSO_FINE, en_diet.ALSO_FINE))
 _NO_MEAT = re.compile(either(sv_diet.NO_MEAT, en_diet.NO_MEAT))
 _NOT_FISH = re.compile(either(sv_diet.NOT_FISH, en_diet.NOT_FISH))
 _ME = re.compile(rf"\b{either(sv_diet.ME, en_diet.ME)}\b")
@@ -111,6 +112,7 @@ def diet(text: str, guests: tuple[Guest, ...] = (), subject: str = "") -> tuple[
     others = {fold(g.name.split()[0]) for g in guests if g.name}
     addresses = {g.email for g in guests}
     found: set[str] = set()
+    fallbacks: set[str] = set()
     said_none = False
     words: list[str] = []
     for sentence in _SENTENCE.split(text):
@@ -137,6 +139,9 @@ def diet(text: str, guests: tuple[Guest, ...] = (), subject: str = "") -> tuple[
                 words.append(sentence.strip())
                 continue
             cats = _categories(folded)
+            if cats and _ALSO_FINE.search(folded):
+                fallbacks |= cats  # counted only if nothing else is said
+                continue
             if cats:
                 in_sentence |= cats
                 words.append(sentence.strip())
@@ -145,6 +150,7 @@ def diet(text: str, guests: tuple[Guest, ...] = (), subject: str = "") -> tuple[
             if all(_FISH.search(food) or _MEATLESS.search(food) for food in foods):
                 in_sentence.discard("other")  # "I no longer eat fish, so vegetarian": implied by the diet
         found |= _pescetarian(fold(sentence), in_sentence)
+    found = found or fallbacks
     text_words = one_line(" ".join(dict.fromkeys(words)), 200)
     if not found and not said_none and subject and (in_subject := _categories(fold(subject))):
         return Found(value=tuple(sorted(in_subject)), confidence=0.85, source="diet words in the subject"), subject

@@ -19,6 +19,9 @@ _TOKEN = re.compile(r"[^\W\d_][\w-]*")
 SMALL_WORDS = frozenset((*sv.ORG_NAME_WORDS, *en.ORG_NAME_WORDS))
 
 
+_TRAVEL = re.compile(rf"(?i)\b{either(sv.NOT_WORKPLACE, en.NOT_WORKPLACE)}\b[^.!?\n]*$")
+
+
 def named_domain(text: str, address: str, person: str = "") -> str | None:
     """Words of the text that spell the sender's domain name the organisation, whatever their case.
 
@@ -40,8 +43,10 @@ def named_domain(text: str, address: str, person: str = "") -> str | None:
             if before in "@./:" or after[:1] == "@" or (after[:1] == "." and after[1:2].isalnum()):
                 continue  # part of an address or a link
             phrase = text[first.start() : last.end()]
-            if "\n" in phrase or plain(phrase) != base:
+            if "\n" in phrase or plain(phrase) not in (base, base + "s"):  # "Lunds kommun" from @lund.se
                 continue
+            if _TRAVEL.search(text, max(0, first.start() - 40), first.start()):
+                continue  # "jag kör bil från Enköping" from @enkoping.se: a town, not the employer
             if plain(phrase) in {plain(part) for part in person.split()}:
                 continue  # henrik@stahl.se signing "Henrik Ståhl": a family name, not an organisation
             if phrase.islower():

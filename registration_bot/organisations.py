@@ -27,7 +27,7 @@ _ORG_TOKEN = r"[A-ZÅÄÖ0-9][\w&'’-]*(?:\.[\w&'’-]+)*"
 # Lower-case words inside a name: "Kodbyrån i Norr AB", "Post- och telestyrelsen", "Öppna data Norr".
 _ORG_SMALL = (
     rf"(?:{'|'.join((*sv.ORG_NAME_WORDS, *en.ORG_NAME_WORDS))}"
-    rf"|[a-zåäö-]+{either(sv.ORG_NAME_ENDINGS, en.ORG_NAME_ENDINGS)}"
+    rf"|[a-zåäö-]*{either(sv.ORG_NAME_ENDINGS, en.ORG_NAME_ENDINGS)}"
     rf"|{either(sv.ORG_NAME_PREPOSITIONS, en.ORG_NAME_PREPOSITIONS)}(?=[ \t]+[A-ZÅÄÖ]))"
 )
 _ORG_BRIDGE = rf"(?!{either(sv.NOT_BRIDGES, en.NOT_BRIDGES)}\b)[a-zåäö]{{2,12}}(?=[ \t]+[A-ZÅÄÖ])"

@@ -68,6 +68,9 @@ def _name(mail: InboundMail, sig: Signature) -> Found[str]:
     said = _NAME_SAID.search(mail.text)
     said_name = (said.group(1) or said.group(2)) if said else ""
     if said_name and is_name_like(said_name, 4) and not _ORG_WORD.search(said_name):
+        if " " not in said_name and sig.name and " " in sig.name and plain(sig.name.split()[0]) == plain(said_name):
+            # "my name is spelled Siobhán" signed "Siobhán O'Connor": the signature has the whole of it.
+            return Found(value=sig.name, confidence=0.9, source="said their name, whole in the signature")
         value = _merge(said_name, mail)
         return Found(value=value, confidence=0.9 if " " in value else 0.75, source="said their name")
     display = mail.display_name

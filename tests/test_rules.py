@@ -831,3 +831,47 @@ def test_a_group_named_after_its_kind_and_no_organisation_from_a_drive() -> None
     assert ex.organisation.value == "Open Knowledge Sweden"
     _message, ex = read(mail("Finns det parkering? Jag kör bil från Enköping.\n", sender="g@gmail.com", name=""))
     assert ex.organisation.value is None
+
+
+# -- rules the ninth blind set (holdout8) asked for ------------------------------------------
+
+
+def test_a_name_said_to_be_spelled_is_made_whole_from_the_signature() -> None:
+    body = "Just a small correction: my name is spelled Siobhán, not Siobhan.\n\nMany thanks,\nSiobhán O'Connor\n"
+    _message, ex = read(mail(body, name="Siobhan O'Connor", sender="siobhan.oconnor@su.se"))
+    assert ex.name.value == "Siobhán O'Connor"
+
+
+@pytest.mark.parametrize(
+    ("body", "sender", "org"),
+    [
+        (
+            "Hej! Jag heter Maja och jobbar på Kungliga biblioteket. Vill gärna anmäla mig!\n",
+            "m@kb.se",
+            "Kungliga biblioteket",
+        ),
+        ("Avanmäl\n\nPernilla Sundin\nLunds kommun\n", "pernilla.sundin@lund.se", "Lunds kommun"),
+    ],
+)
+def test_a_lower_case_name_ending_and_a_genitive_domain(body: str, sender: str, org: str) -> None:
+    _message, ex = read(mail(body, sender=sender, name=""))
+    assert ex.organisation.value == org, ex.organisation.source
+
+
+def test_a_town_in_the_domain_said_as_where_one_drives_from_is_no_organisation() -> None:
+    _message, ex = read(mail("Finns det parkering? Jag kör bil från Enköping.\n", sender="g@enkoping.se", name=""))
+    assert ex.organisation_suggested or ex.organisation.value is None
+
+
+@pytest.mark.parametrize(
+    ("body", "seats", "diet"),
+    [
+        ("Hi! I'd like to sign up too. We're two – I'm bringing my flatmate.\n", 2, ()),
+        ("I'll be there together with a colleague from our team.\n", 2, ()),
+        ("Count me in. I'm gluten free, not lactose free.\n", 1, ("gluten_free",)),
+        ("Jag kommer! Jag äter bara halal, men vegetariskt funkar också om det är enklare.\n", 1, ("halal",)),
+    ],
+)
+def test_we_re_two_together_with_not_and_a_fallback_diet(body: str, seats: int, diet: tuple[str, ...]) -> None:
+    _message, ex = read(mail(body))
+    assert (ex.seats.value, ex.diet.value) == (seats, diet), (ex.seats.source, ex.diet.source)

@@ -167,7 +167,7 @@ ONE = words("one")
 # People who come along: "me and two colleagues", "my partner".
 COMPANIONS = words(r"""
     colleagues? friends? partner guests? coworkers? co-workers? teammates? wife husband boss manager people persons?
-    others? students? girlfriend boyfriend fiancée? spouse
+    others? students? girlfriend boyfriend fiancée? spouse flatmate roommate
 """)
 # Others who register themselves: "they will send their own registrations" adds no seat to the writer's row.
 OWN_REGISTRATIONS = phrases(
@@ -180,7 +180,7 @@ SEAT_LABELS = phrases(
     "number of (?:people|attendees|seats|guests|participants) | seats | attendees | people | party size"
 )
 WE = words("we")
-WE_VERBS = words("will are would should")
+WE_VERBS = words("will are would should 're")
 SEAT_FILLERS = words("now actually be only just")
 # "Vi blir en till", "we're two more": more people, not the total.
 MORE = words("more extra")
@@ -199,7 +199,7 @@ IN_TOTAL = phrases("in total | all together | altogether")
 I_AND = words("me i myself")
 ME_PLUS = words("me up")
 AND = words("and plus")
-WITH = words("with")
+WITH = phrases("with | together with")
 BRING = phrases(r"bring(?:ing)? | take with me | taking with me | take along | bring along")
 BRING_MY = phrases("bring(?:ing)? | will bring | 'll bring")
 MY = words("my our")
@@ -233,7 +233,10 @@ SELF_INCLUDED = phrases(r"""
 
 # "Name: Anna Svensson", "My name is Anna Svensson", "This is Anna Svensson" (first name and surname).
 NAME_LABELS = phrases("name | full name | participant")
-NAME_SAID = phrases("my name is | my name's | change my name to | correct my name to | update my name to")
+NAME_SAID = phrases(
+    "my name is spelled | my name is spelt | my name is | my name's | change my name to | correct my name to"
+    " | update my name to"
+)
 INTRODUCTIONS = phrases("this is | i am | i'm")
 # "Organization: Swedish Tax Agency".
 ORG_LABELS = words("organization org company employer affiliation university")

@@ -165,7 +165,7 @@ ONE = words("en ett")
 # People who come along: "jag och två kollegor", "min sambo".
 COMPANIONS = words(r"""
     kollega kollegor kollegorna kolleger arbetskamrat(?:er)? vän vänner kompis(?:ar)? partner sambo fru man make maka
-    chef medarbetare praktikant person(?:er)? gäst(?:er)? student(?:er)? doktorand(?:er)? flickvän pojkvän
+    chef medarbetare praktikant person(?:er)? gäst(?:er)? student(?:er)? doktorand(?:er)? flickvän pojkvän rumskompis
 """)
 # Others who register themselves: "de skickar egna anmälningar" adds no seat to the writer's row.
 OWN_REGISTRATIONS = phrases(
@@ -195,7 +195,7 @@ IN_TOTAL = phrases("totalt | sammanlagt | i allt")
 I_AND = words("jag")
 ME_PLUS = words("jag mig")
 AND = words("och plus samt")
-WITH = words("med")
+WITH = phrases("med | tillsammans med")
 BRING = phrases("tar med | tar jag med | ta med | med mig")
 BRING_MY = phrases("tar med | tar jag med | tar vi med | ta med")
 MY = words("min vår")
@@ -231,7 +231,7 @@ SELF_INCLUDED = phrases(r"""
 # "Namn: Anna Svensson", "Jag heter Anna Svensson", "Det är Anna Svensson" (first name and surname).
 NAME_LABELS = phrases("namn | fullständigt namn | för- och efternamn | deltagare")
 NAME_SAID = phrases(r"""
-    jag heter | mitt namn är | namnet är | (?:ändra|rätta|byt) (?:mitt )?namn(?:et)? till | mitt namn ska vara
+    mitt namn stavas | jag heter | mitt namn är | namnet är | (?:ändra|rätta|byt) (?:mitt )?namn(?:et)? till | mitt namn ska vara
 """)
 INTRODUCTIONS = phrases("det är")
 # "Organisation: Region Skåne".

@@ -47,7 +47,9 @@ NO_DIET_ANSWERS = phrases("nej | ingen | inga | inget | nej tack")
 # "Inte längre vegan", "vegetarisk istället för vegan": the diet named after it is not the writer's.
 NO_LONGER = phrases("inte längre | i stället för | istället för | inte")
 # "Jag är inte laktosintolerant": being, not eating ("äter inte gluten" is a need), takes a diet back.
-DIET_NEGATIONS = phrases("är inte | är ej | är inte längre")
+# A fallback, not a need: "halal, men vegetariskt funkar också".
+ALSO_FINE = phrases(r"funkar också | fungerar också | går också bra | duger också | går bra också")
+DIET_NEGATIONS = phrases(r"är inte | är ej | är inte längre | (?<=, )inte | ^inte")
 # A change of diet names the old one first: "ändra från vegetarisk till vegan".
 CHANGE_DIET = phrases(r"ändra\w* | byt\w*")
 DIET_TO = words("till")
