@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .lexicon import either, en, sv
+from .lexicon import either, en, en_privacy, sv, sv_privacy
 from .models import Found, InboundMail, Intent
 from .textutil import fold
 
@@ -119,18 +119,20 @@ _ADDED_CLAUSE = re.compile(rf"(?:^|[,;]|\s){either(sv.AND, en.AND)}\s")
 # cancellations, but only on a request: the data-protection footers of
 # public-sector signatures ("vi behandlar dina personuppgifter ...") and
 # questions about the policy ("do you delete my data after the event?") are not.
-_ERASE = re.compile(either(sv.ERASE, en.ERASE))
-_ACCESS = re.compile(either(sv.ACCESS, en.ACCESS))
-_BARE_ACCESS = re.compile(rf"{either(sv.BARE_ACCESS, en.BARE_ACCESS)}(?: {either(sv.PLEASE, en.PLEASE)})?")
-_NEGATED = re.compile(rf"\b{either(sv.NEGATIONS, en.NEGATIONS)}\b(?: \w+){{0,3}}\s*$")
+_ERASE = re.compile(either(sv_privacy.ERASE, en_privacy.ERASE))
+_ACCESS = re.compile(either(sv_privacy.ACCESS, en_privacy.ACCESS))
+_BARE_ACCESS = re.compile(
+    rf"{either(sv_privacy.BARE_ACCESS, en_privacy.BARE_ACCESS)}(?: {either(sv_privacy.PLEASE, en_privacy.PLEASE)})?"
+)
+_NEGATED = re.compile(rf"\b{either(sv_privacy.NEGATIONS, en_privacy.NEGATIONS)}\b(?: \w+){{0,3}}\s*$")
 # "If I cancel, ...", and our own notice quoted back: 'Svara "radera mina uppgifter" för att ...'.
 _NOT_A_REQUEST = re.compile(
     rf"^\W*{either(sv.IF, en.IF, sv.IN_CASE, en.IN_CASE)}\b"
-    rf"|\b{either(sv.REPLY_VERBS, en.REPLY_VERBS)}(?: \w+){{0,2}}\s*[\"“”«»']?\s*$|[\"“”«»']\s*$"
+    rf"|\b{either(sv_privacy.REPLY_VERBS, en_privacy.REPLY_VERBS)}(?: \w+){{0,2}}\s*[\"“”«»']?\s*$|[\"“”«»']\s*$"
 )
 # A request may be a polite question ("Kan ni radera mina uppgifter?"); other questions are about the policy.
 _POLITE = re.compile(
-    rf"^(?:\W*{either(sv.POLITE_OPENERS, en.POLITE_OPENERS)}\W+)?{either(sv.POLITE_ASKS, en.POLITE_ASKS)}\b"
+    rf"^(?:\W*{either(sv_privacy.POLITE_OPENERS, en_privacy.POLITE_OPENERS)}\W+)?{either(sv_privacy.POLITE_ASKS, en_privacy.POLITE_ASKS)}\b"
 )
 
 
@@ -161,12 +163,12 @@ def privacy_request(mail: InboundMail) -> Found[Intent] | None:
     return None
 
 
-_CONFIRM_YES = re.compile(rf"^\W*{either(sv.CONFIRM_YES, en.CONFIRM_YES)}\b")
-_ERASE_VERB = either(sv.ERASE_VERBS, en.ERASE_VERBS)
+_CONFIRM_YES = re.compile(rf"^\W*{either(sv_privacy.CONFIRM_YES, en_privacy.CONFIRM_YES)}\b")
+_ERASE_VERB = either(sv_privacy.ERASE_VERBS, en_privacy.ERASE_VERBS)
 # "Nej", "radera inte" (Swedish word order), "don't delete", "jag har ändrat mig".
 _CONFIRM_NO = re.compile(
-    rf"^\W*{either(sv.CONFIRM_NO, en.CONFIRM_NO)}\b|\b{_ERASE_VERB} (?:\w+ )?{either(sv.NOT)}\b"
-    rf"|\b{either(sv.NOT, en.NOT)} (?:\w+ )?{_ERASE_VERB}\b|{either(sv.CHANGED_MIND, en.CHANGED_MIND)}"
+    rf"^\W*{either(sv_privacy.CONFIRM_NO, en_privacy.CONFIRM_NO)}\b|\b{_ERASE_VERB} (?:\w+ )?{either(sv_privacy.NOT)}\b"
+    rf"|\b{either(sv_privacy.NOT, en_privacy.NOT)} (?:\w+ )?{_ERASE_VERB}\b|{either(sv_privacy.CHANGED_MIND, en_privacy.CHANGED_MIND)}"
 )
 
 

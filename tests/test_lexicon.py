@@ -7,9 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from registration_bot.lexicon import either, en, en_diet, en_mail, phrases, sv, sv_diet, sv_mail, words
+from registration_bot.lexicon import (
+    either,
+    en,
+    en_diet,
+    en_mail,
+    en_privacy,
+    phrases,
+    sv,
+    sv_diet,
+    sv_mail,
+    sv_privacy,
+    words,
+)
 
-MODULES = (sv, en, sv_diet, en_diet, sv_mail, en_mail)
+MODULES = (sv, en, sv_diet, en_diet, sv_privacy, en_privacy, sv_mail, en_mail)
 # Lists the docstring says are matched as written, so they may hold capitals,
 # and ORG_WORDS, matched ignoring case but kept as company forms are written ("AB", "Ltd").
 AS_WRITTEN = {"NOT_ORG_STARTS", "GUEST_LEAD_WORDS", "ORG_NAME_WORDS", "MYSELF", "ORG_WORDS"}

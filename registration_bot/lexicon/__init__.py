@@ -13,6 +13,7 @@ words in a phrase ("who, will, also, verb").
   sign-ups, cancellations, changes, hedges, privacy requests, seats and
   guests, names and organisations, and the words that tell the languages apart.
 * :mod:`.sv_diet` and :mod:`.en_diet`: what they write about food.
+* :mod:`.sv_privacy` and :mod:`.en_privacy`: what they write about their own data.
 * :mod:`.sv_mail` and :mod:`.en_mail`: what surrounds it: signatures (titles,
   departments, organisation words, contact lines), quote and forward markers,
   closings, greetings, phone footers, and the subjects of auto-replies, bounces
@@ -47,7 +48,19 @@ Adding a phrase
 
 from __future__ import annotations
 
-from . import en, en_diet, en_mail, sv, sv_diet, sv_mail
+from . import en, en_diet, en_mail, en_privacy, sv, sv_diet, sv_mail, sv_privacy
 from .build import either, phrases, words
 
-__all__ = ["en", "en_diet", "en_mail", "either", "phrases", "sv", "sv_diet", "sv_mail", "words"]
+__all__ = [
+    "en",
+    "en_diet",
+    "en_mail",
+    "en_privacy",
+    "either",
+    "phrases",
+    "sv",
+    "sv_diet",
+    "sv_mail",
+    "sv_privacy",
+    "words",
+]

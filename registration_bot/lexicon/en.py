@@ -46,7 +46,9 @@ CHANGE = phrases(r"""
     new e-?mail address
 """)
 # After a "can't come": only part of the day, so no cancellation ("can't come in the morning").
-PART_OF_THE_DAY = phrases(r"(?:in|for) the (?:morning|afternoon|evening) | (?:for )?the whole (?:day|event|time) | until | on time")
+PART_OF_THE_DAY = phrases(
+    r"(?:in|for) the (?:morning|afternoon|evening) | (?:for )?the whole (?:day|event|time) | until | on time"
+)
 # Additions, also in a first sign-up: "I forgot to mention ...", "adding a colleague".
 ADDITION = phrases(r"""
     forgot to (?:mention|say|add|tell) | (?:add|adding) (?:that|a colleague|one more|my) | (?:now|also) (?:be )?bringing
@@ -112,39 +114,6 @@ IF = words("if")
 TRAILING_IF = phrases(r"\bif\b | \bprovided (?:that|it)\b")
 IN_CASE: tuple[str, ...] = ()
 PROVIDED = words("provided")
-
-# --- Privacy requests (intent.py) ----------------------------------------------------------------
-
-# Erasure (GDPR art. 17): "Please delete my data", "Forget me".
-ERASE = phrases(r"""
-    \b(?:delete|erase|remove|purge|wipe) (?:all )?(?:of )?my (?:\w+ )?(?:data|information|info|records?)\b
-    \b(?:delete|erase) (?:all )?(?:of )?my (?:personal )?details\b
-    \b(?:delete|erase|remove|purge|wipe) (?:all )?(?:the |any )?(?:personal )?(?:data|information|info|details|records?) (?:\w+ ){0,4}?(?:about|on|of|regarding) me\b
-    \bforget me\b | right to (?:be forgotten|erasure) | \bdelete me from\b | \berasure request\b
-""")
-# Access (GDPR art. 15): "What data do you have about me?", "Send me a copy of my data".
-ACCESS = phrases(r"""
-    \bwhat (?:personal )?(?:data|information|info|details|records) (?:\w+ ){0,4}?(?:about me|on me|on file)
-    \bwhat (?:personal )?data (?:do|did) you (?:have|hold|store|keep)
-    \b(?:send|give|show|see|access|obtain|get|export|copy of|want|like to see|like to know|like to have) (?:me )?(?:a copy of )?(?:all )?(?:my (?:personal )?(?:data|information|records)|(?:the )?(?:personal )?(?:data|information|details|records) (?:\w+ ){0,3}?(?:about|on) me)\b
-    subject access request | right of access | \bdsar\b | artic(?:le|el) 15\b
-""")
-# A whole message that only names the data: "My data please", "GDPR".
-BARE_ACCESS = phrases("my (?:personal )?data | gdpr")
-PLEASE = words("please")
-# Negations before a request: "You don't need to delete my data".
-NEGATIONS = phrases("not | don't | do not | never | no need to")
-# Our own notice quoted back: 'Reply "delete my data" to ...'.
-REPLY_VERBS = words("reply write answer")
-# A polite question is still a request: "Hi, could you delete my data?".
-POLITE_OPENERS = words("hi hello please")
-POLITE_ASKS = phrases("could | can | would | will you please | please")
-# Answers to our "shall we erase?" question: "Yes", "Don't delete", "I changed my mind".
-CONFIRM_YES = phrases("ok | yes | yep | confirm(?:ed)? | i confirm | delete | erase")
-CONFIRM_NO = words("no nope")
-ERASE_VERBS = words("delete erase remove")
-NOT = phrases("don't | do not | not")
-CHANGED_MIND = phrases(r"\bcancel (?:the|my|this) (?:request|deletion|erasure) | changed my mind")
 
 # --- Seats and guests (details.py) ---------------------------------------------------------------
 
@@ -256,7 +225,9 @@ ORG_CUES = phrases(r"""
 """)
 ORG_CUE_PREPOSITIONS = words("at for in with")
 # "I'm based in Tampere", "I moved here from Leipzig": a place, not a workplace.
-NOT_WORKPLACE = words("based located living live lives born moved relocated grew who hobbyist drive driving travel travelling commute commuting")
+NOT_WORKPLACE = words(
+    "based located living live lives born moved relocated grew who hobbyist drive driving travel travelling commute commuting"
+)
 # "My employer is the Swedish Tax Agency".
 MY_ORG = words("my our")
 ORG_NOUNS = words("organization employer company")

@@ -47,7 +47,9 @@ NO_LONGER = phrases("no longer | instead of | not")
 # "I'm not lactose intolerant": being, not eating ("don't eat gluten" is a need), takes a diet back.
 # A fallback, not a need: "kosher, or a vegan option would work too".
 ALSO_FINE = phrases(r"would (?:also )?work | works too | is fine too | also fine | would be fine too")
-DIET_NEGATIONS = phrases(r"i'm not | am not | is not | isn't | are not | aren't | i'm no longer | am no longer | (?<=, )not | ^not")
+DIET_NEGATIONS = phrases(
+    r"i'm not | am not | is not | isn't | are not | aren't | i'm no longer | am no longer | (?<=, )not | ^not"
+)
 # A change of diet names the old one first: "change pescetarian to vegetarian".
 CHANGE_DIET = phrases(r"chang\w* | switch\w* | updat\w*")
 DIET_TO = words("to")
