@@ -57,6 +57,11 @@ _SEATS_PLUS = [
     re.compile(rf"\b{either(sv.AND, en.AND)} {_NUM} {either(sv.MORE, en.MORE)}\b"),
     re.compile(rf"(?<![\w+])\+ ?(?:{_NUM} )?(?:\w+ )?{_COMPANION}\b"),
     re.compile(rf"\b(?:together with|tillsammans med) (?:{_NUM} |a |an |my |min |mitt )?(?:\w+ )?{_COMPANION}\b"),
+    # "Two colleagues from my team will come with me", "två kollegor kommer med mig".
+    re.compile(
+        rf"\b{_NUM} (?:\w+ )?{_COMPANION}\b[^.!?\n]{{0,30}}?"
+        rf"\b{either(sv.COME_ALONG, en.COME_ALONG)}\b"
+    ),
     re.compile(rf"\bplus {either(sv.ONE, en.ONE)}\b()"),
     re.compile(rf"\b{either(sv.ME_PLUS, en.ME_PLUS)} plus {_NUM}\b"),
     re.compile(rf"{_I_AND} {_NUM} (?:\w+ )?{_COMPANION}"),  # "me and two PhD students"

@@ -34,7 +34,7 @@ _ORG_BRIDGE = rf"(?!{either(sv.NOT_BRIDGES, en.NOT_BRIDGES)}\b)[a-zåäö]{{2,12
 _ORG_PHRASE = (
     rf"(?P<org>(?!{either(sv.NOT_ORG_STARTS, en.NOT_ORG_STARTS)}\b)"
     + _ORG_TOKEN
-    + r"(?:[ \t]+(?:"
+    + r"(?:[ \t]+(?!I\b)(?:"
     + _ORG_TOKEN
     + "|"
     + _ORG_SMALL
@@ -51,6 +51,11 @@ _ORG_CUE = re.compile(
 _ORG_IS = re.compile(
     rf"(?i:\b{either(sv.MY_ORG, en.MY_ORG)}[ \t]+{either(sv.ORG_NOUNS, en.ORG_NOUNS)}[ \t]+"
     rf"{either(sv.IS_NAMED, en.IS_NAMED)}[ \t]+)" + _ORG_PHRASE
+)
+# "Skriv gärna Region Skåne som organisation", "put Vinnova as my organisation", "it should be Linköping University".
+_ORG_AS = re.compile(
+    rf"(?i:\b{either(sv.WRITE_ORG, en.WRITE_ORG)}[ \t]+)" + _ORG_PHRASE + rf"(?i:[ \t]+{either(sv.AS_ORG, en.AS_ORG)})"
+    rf"|(?i:\b{either(en.IT_SHOULD_BE)}[ \t]+)" + _ORG_PHRASE.replace("(?P<org>", "(?P<org2>")
 )
 _ORG_APPOSITIVE = re.compile(rf"(?i:\b{either(sv.ORG_KINDS, en.ORG_KINDS)},?[ \t]+)" + _ORG_PHRASE)
 _ORG_PAREN = re.compile(
@@ -148,6 +153,8 @@ def _org_in_text(text: str, person: str) -> str | None:
     text = _CITY_OF.sub(lambda m: f"City of {m.group(1)}", text)  # "working in the city of Helsinki"
     found: list[str] = []
     department = None
+    if stated := _ORG_AS.search(text):
+        return clean_org(stated.group("org") or stated.group("org2"))  # the writer's own correction wins
     for pattern in (_ORG_IS, _ORG_CUE, _ORG_APPOSITIVE, _ORG_PAREN, _FROM_CUE):
         for match in pattern.finditer(text):
             if _NOT_WORKPLACE.search(match.group(0), 0, match.start("org") - match.start()):

@@ -89,6 +89,10 @@ def _name(mail: InboundMail, sig: Signature) -> Found[str]:
         if " " in value:
             return Found(value=value, confidence=0.92, source="signature")
         if display_ok:
+            first, *rest = display.split()
+            if value != first and plain(value) == plain(first):
+                # "Chloé" signing, "Chloe Martin" in the header: the writer's own spelling of the name.
+                return Found(value=" ".join([value, *rest]), confidence=0.9, source="display name, spelt as signed")
             # "Tom" signing for Thomas Wright: the full display name is the record.
             return Found(value=display, confidence=0.9, source="display name (signed with a short name)")
         return Found(value=value, confidence=0.75, source="signature (first name only)")

@@ -76,7 +76,25 @@ _PHONE_WORDS = re.compile(
     either(sv_mail.APP_NAMES, en_mail.APP_NAMES, sv_mail.PHONE_WORDS, en_mail.PHONE_WORDS),
     re.I,
 )
-CLOSINGS = (*sv_mail.CLOSINGS, *en_mail.CLOSINGS, "/")
+# Colleagues abroad close in their own language: French, German, Dutch, Spanish, Finnish, Danish, Norwegian.
+_OTHER_CLOSINGS = (
+    "merci",
+    "cordialement",
+    "bien à vous",
+    "mit freundlichen grüßen",
+    "viele grüße",
+    "liebe grüße",
+    "met vriendelijke groet",
+    "groetjes",
+    "saludos",
+    "ystävällisin terveisin",
+    "terveisin",
+    "med venlig hilsen",
+    "venlig hilsen",
+    "vennlig hilsen",
+    "hilsen",
+)
+CLOSINGS = (*sv_mail.CLOSINGS, *en_mail.CLOSINGS, *_OTHER_CLOSINGS, "/")
 _CLOSING_WORDS = "|".join(re.escape(c) for c in sorted(CLOSINGS, key=len, reverse=True))
 # A closing is the phrase alone ("Mvh", "Tack!") or followed by a name and maybe
 # an organisation ("Hälsningar Hussein Ali, Borlänge kommun", "/Kalle"); not

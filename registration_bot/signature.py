@@ -22,7 +22,9 @@ _TITLE = re.compile(
 _DEPARTMENT = re.compile(
     rf"^{either(sv_mail.DEPARTMENT_WORDS, en_mail.DEPARTMENT_WORDS)}\b"
     # Departments inside an organisation: Stadsbyggnadsförvaltningen, Stadsledningskontoret, IT-avdelningen.
-    rf"|^[\w-]*{either(sv_mail.DEPARTMENT_ENDINGS, en_mail.DEPARTMENT_ENDINGS)}(?:\s|$)",
+    rf"|^[\w-]*{either(sv_mail.DEPARTMENT_ENDINGS, en_mail.DEPARTMENT_ENDINGS)}(?:\s|$)"
+    # ... and English ones named last: "Data Services Unit", "Open Source Team".
+    rf"|^.*\b{either(en_mail.DEPARTMENT_TAILS)}$",
     re.I,
 )
 # Company forms of other languages: German, Nordic, Finnish, Dutch, French and Spanish.
@@ -68,6 +70,24 @@ _PLACES = {
     "gävle",
     "jönköping",
     "berlin",
+    "luxembourg",
+    "bryssel",
+    "brussels",
+    "helsinki",
+    "helsingfors",
+    "oslo",
+    "köpenhamn",
+    "copenhagen",
+    "tallinn",
+    "reykjavik",
+    "paris",
+    "london",
+    "amsterdam",
+    "estonia",
+    "iceland",
+    "poland",
+    "germany",
+    "france",
     "sverige",
     "sweden",
     "norge",
@@ -75,13 +95,7 @@ _PLACES = {
     "finland",
     "danmark",
     "denmark",
-    "germany",
     "tyskland",
-    "london",
-    "oslo",
-    "helsingfors",
-    "helsinki",
-    "köpenhamn",
 }
 _TRAILING_JUNK = re.compile(rf"(?:\s+{either(sv_mail.NAME_TAIL_WORDS, en_mail.NAME_TAIL_WORDS)})+$")
 

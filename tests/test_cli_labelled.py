@@ -7,7 +7,7 @@ rows and invitations for colleagues named with an address, a receipt and no
 row for someone who signs only others up, nothing sent to a robot or for a
 question, `status --json` accounting for every message, and nothing new on
 a second poll. The mail is tests/data/holdout3, holdout4 (120 messages each),
-holdout5 to holdout8 (100 each), all with `writer_coming`; the per-field accuracy of the same sets is
+holdout5 to holdout8 (100 each) and holdout9 (80), all with `writer_coming`; the per-field accuracy of the same sets is
 measured in test_understanding.
 """
 
@@ -26,7 +26,7 @@ from registration_bot.textutil import fold
 
 SETS = [
     Path(__file__).parent / "data" / name
-    for name in ("holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8")
+    for name in ("holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9")
 ]
 CONFIRMATION = ("Du är anmäld", "You are registered")
 INVITED_STATUS = "Väntar på bekräftelse"

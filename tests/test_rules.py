@@ -875,3 +875,62 @@ def test_a_town_in_the_domain_said_as_where_one_drives_from_is_no_organisation()
 def test_we_re_two_together_with_not_and_a_fallback_diet(body: str, seats: int, diet: tuple[str, ...]) -> None:
     _message, ex = read(mail(body))
     assert (ex.seats.value, ex.diet.value) == (seats, diet), (ex.seats.source, ex.diet.source)
+
+
+# -- rules the tenth blind set (holdout9, international colleagues) asked for ----------------
+
+
+def test_in_that_case_is_a_condition_and_change_it_to_a_change() -> None:
+    _message, ex = read(mail("Blir träffen i Stockholm? I så fall vill jag gärna anmäla mig.\n"))
+    assert ex.intent.value.value == "question"
+    _message, ex = read(mail("I registered last week with two seats. Please change it to three.\n", subject="Seats"))
+    assert (ex.intent.value.value, ex.seats.value) == ("update", 3)
+
+
+def test_a_manager_who_cannot_come_herself_signs_up_two_of_her_staff() -> None:
+    body = (
+        "Jag har tyvärr inte möjlighet att komma själv, men vill anmäla två av mina medarbetare:\n\n"
+        "Lina Sjöberg, lina.sjoberg@umea.se\nAli Hussein, ali.hussein@umea.se\n\n"
+        "De återkommer själva om specialkost.\n\nMvh\nMaria Nilsson\n"
+    )
+    _message, ex = read(mail(body, sender="maria.nilsson@umea.se", name="Maria Nilsson"))
+    assert (ex.writer_coming.value, ex.intent.value.value, len(ex.guests)) == (False, "signup", 2)
+
+
+@pytest.mark.parametrize(
+    ("body", "name", "expected"),
+    [
+        ("Count me in.\n\nMerci,\nChloé Martin\nEtalab\n", "Chloe Martin", "Chloé Martin"),
+        ("Count me in.\n\nMerci,\nChloé\n", "Chloe Martin", "Chloé Martin"),
+    ],
+)
+def test_a_foreign_closing_and_the_signed_spelling(body: str, name: str, expected: str) -> None:
+    _message, ex = read(mail(body, name=name, sender="chloe.martin@etalab.gouv.fr"))
+    assert ex.name.value == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "org"),
+    [
+        (
+            "I'd like to register.\n\nBest regards,\nSarah Thompson\nData Services Unit\n"
+            "Publications Office of the European Union\nLuxembourg\n",
+            "Publications Office of the European Union",
+        ),
+        ("On behalf of Statistics Finland I would like to register two participants.\n", "Statistics Finland"),
+        (
+            "Jag anmälde mig från Lunds kommun men har bytt jobb. "
+            "Skriv gärna Region Skåne som organisation istället.\n",
+            "Region Skåne",
+        ),
+    ],
+)
+def test_a_department_named_last_a_town_an_i_and_a_corrected_organisation(body: str, org: str) -> None:
+    _message, ex = read(mail(body, sender="someone@gmail.com", name=""))
+    assert ex.organisation.value == org, ex.organisation.source
+
+
+def test_colleagues_who_will_come_with_me_are_seats() -> None:
+    body = "I'd like to register. Two colleagues from my team will come with me, on my registration.\n"
+    _message, ex = read(mail(body))
+    assert ex.seats.value == 3, ex.seats.source

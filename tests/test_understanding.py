@@ -1,11 +1,12 @@
 """The reader against the labelled messages: per-field accuracy bars (issue 3).
 
-Nine labelled sets, each written blind to the reader by someone who saw
+Ten labelled sets, each written blind to the reader by someone who saw
 neither its code nor the other sets: tests/data/messages (180 messages, used
 to build the reader), tests/data/holdout (90), tests/data/holdout2 (120),
 tests/data/holdout3 (120), tests/data/holdout4 (120), tests/data/holdout5
 (100), tests/data/holdout6 (100), tests/data/holdout7 (100, the borderline
-between intents) and tests/data/holdout8 (100, in the spirit of issue 3),
+between intents), tests/data/holdout8 (100, in the spirit of issue 3) and
+tests/data/holdout9 (80, international colleagues and groups),
 written later to check that it generalises. Each
 was first read as it came (the figures are in the commits that added them),
 then the general rules its misses showed were added. All must meet the bars. The report (with a confusion table)
@@ -26,14 +27,18 @@ HOLDOUT5 = DATA.parent / "holdout5"
 HOLDOUT6 = DATA.parent / "holdout6"
 HOLDOUT7 = DATA.parent / "holdout7"
 HOLDOUT8 = DATA.parent / "holdout8"
+HOLDOUT9 = DATA.parent / "holdout9"
 
 BARS = {"intent": 0.97, "name": 0.95, "organisation": 0.90, "seats": 0.95, "diet": 0.95}
 
 
 @pytest.fixture(
     scope="module",
-    params=[DATA, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8],
-    ids=["messages", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8"],
+    params=[DATA, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8, HOLDOUT9],
+    ids=[
+        path.name
+        for path in (DATA, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8, HOLDOUT9)
+    ],
 )
 def report(request):
     result = evaluate(request.param)
@@ -54,6 +59,7 @@ def test_the_labelled_set_is_large_and_varied() -> None:
     assert len(json.loads((HOLDOUT6 / "labels.json").read_text("utf-8"))) >= 100
     assert len(json.loads((HOLDOUT7 / "labels.json").read_text("utf-8"))) >= 100
     assert len(json.loads((HOLDOUT8 / "labels.json").read_text("utf-8"))) >= 100
+    assert len(json.loads((HOLDOUT9 / "labels.json").read_text("utf-8"))) >= 80
     languages = {label["language"] for label in labels.values()}
     clients = {label["client"] for label in labels.values()}
     assert languages == {"sv", "en"}
@@ -73,5 +79,5 @@ def test_no_non_sign_up_is_ever_registered(report) -> None:
 
 def test_signing_only_someone_else_up_is_recognised(report) -> None:
     score = report.fields["writer_coming"]
-    if score.total:  # labelled in holdout3 to holdout8
+    if score.total:  # labelled in holdout3 to holdout9
         assert score.rate >= 0.95, "\n".join(score.misses)

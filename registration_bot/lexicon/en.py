@@ -41,7 +41,7 @@ CHANGE = phrases(r"""
     no longer (?:vegan|vegetarian) | \bi'?m now\b | only me now
     \bcorrect (?:my|the|it|that) | misspel+ed | \bshould (?:be|read) spelled | \bis spelled\b
     \bwrong (?:name|spelling|organi[sz]ation|company|employer|e-?mail|address|diet)
-    \bwe(?:'re| are|'ll be| will be) (?:\w+ ){1,2}more\b | \bswitch (?:my|the|our)\b | \bchange my (?:diet|name|seats?)\b
+    \bwe(?:'re| are|'ll be| will be) (?:\w+ ){1,2}more\b | \bswitch (?:my|the|our)\b | \bchange (?:it|that) to\b | \bchange my (?:diet|name|seats?)\b
     \bmy new (?:e-?mail(?: address)?|address|name|surname|last name) | my name is now | got married
     new e-?mail address
 """)
@@ -112,7 +112,7 @@ WHILE = words("while")
 IF = words("if")
 # A condition after the sign-up: "I'd love to come if it works out".
 TRAILING_IF = phrases(r"\bif\b | \bprovided (?:that|it)\b")
-IN_CASE: tuple[str, ...] = ()
+IN_CASE = phrases("if so | in that case")
 PROVIDED = words("provided")
 
 # --- Seats and guests (details.py) ---------------------------------------------------------------
@@ -169,6 +169,7 @@ I_AND = words("me i myself")
 ME_PLUS = words("me up")
 AND = words("and plus")
 WITH = phrases("with | together with")
+COME_ALONG = phrases(r"(?:will|'ll) (?:come|join) (?:with me|along|too) | (?:are|'re) coming (?:with me|along|too)")
 BRING = phrases(r"bring(?:ing)? | take with me | taking with me | take along | bring along")
 BRING_MY = phrases("bring(?:ing)? | will bring | 'll bring")
 MY = words("my our")
@@ -242,6 +243,10 @@ FROM = words("from")
 COLLEAGUES_FROM = phrases(r"colleagues?[ \t]+from")
 REPRESENTING = phrases(r"\bwe at | representing | on behalf of | \bhere at | \bus at")
 ORG_ARTICLES = words("the")
+# A correction of the organisation: "Please put Vinnova as my organisation", "It should be Linköping University".
+WRITE_ORG = phrases("please put | put | please write | write | change it to")
+AS_ORG = phrases("as (?:my )?(?:organi[sz]ation|employer|affiliation)")
+IT_SHOULD_BE = phrases("(?:organi[sz]ation|affiliation|employer)[^.]{0,40}? should be")
 # Where a writer who uses no capitals says where they work: "2 coworkers from sgu", "working at skr".
 LOWER_CASE_CUES = phrases(r"work(?:ing|s)? (?:at|for|with) | employed (?:at|by) | from | representing")
 ORG_NAME_SUFFIXES = words("university agency ab ltd inc")

@@ -26,6 +26,7 @@ DEPARTMENT_WORDS = phrases(r"""
     marketing | communications | hr | it | digital services | open source programme office | ospo
 """)
 DEPARTMENT_ENDINGS: tuple[str, ...] = ()
+DEPARTMENT_TAILS = words("unit team division section department")
 # Strong organisation words: a line with one is an organisation ("Lund University", "Nordkod Ltd").
 ORG_ENDINGS: tuple[str, ...] = ()
 ORG_WORDS = phrases("""

@@ -110,7 +110,7 @@ TRAILING_IF = phrases(r"""
     \bom det (?:fungerar|går|passar|funkar|blir|är)\b | \bom lokalen\b | \bförutsatt att\b | \bifall\b
     \bom (?:jag|vi|min|mina|chefen|man) (?:får|kan|hinner|godkänner)\b
 """)
-IN_CASE = words("ifall")
+IN_CASE = phrases("ifall | i så fall | isåfall")
 PROVIDED = words("förutsatt")
 
 # --- Seats and guests (details.py) ---------------------------------------------------------------
@@ -165,6 +165,7 @@ I_AND = words("jag")
 ME_PLUS = words("jag mig")
 AND = words("och plus samt")
 WITH = phrases("med | tillsammans med")
+COME_ALONG = phrases(r"kommer med mig | följer med | hänger med | kommer också")
 BRING = phrases("tar med | tar jag med | ta med | med mig")
 BRING_MY = phrases("tar med | tar jag med | tar vi med | ta med")
 MY = words("min vår")
@@ -180,11 +181,11 @@ GUEST_LEAD_WORDS = words("Min Vår Och Kollega Kollegan")
 MYSELF = phrases("jag | mig själv")
 # Signing someone else up: "Jag vill anmäla min kollega ...", "för hennes räkning", "jag kan inte själv".
 ON_BEHALF = phrases(r"""
-    \banmäl(?:a|er|de)? (?:härmed |också |även |gärna )?(?:min|mitt|mina|vår|våra|en|två|tre|fyra|\d) (?:\w+ )?(?:kollega|kollegor|kolleger|medarbetare|chef|vän|vänner|praktikant|gäst|gäster|sambo|partner|personer|deltagare|studenter|doktorander)
+    \banmäl(?:a|er|de)? (?:härmed |också |även |gärna )?(?:min|mitt|mina|vår|våra|en|två|tre|fyra|\d) (?:av (?:mina|våra) )?(?:\w+ )?(?:kollega|kollegor|kolleger|medarbetare|chef|vän|vänner|praktikant|gäst|gäster|sambo|partner|personer|deltagare|studenter|doktorander)
     \banmäl(?:a|er)? (?:härmed )?(?:följande|nedanstående) | för (?:hans|hennes|deras|min \w+s) räkning
     \banmäl(?:a|er|de)? (?:\w+ )?(?:honom|henne|hen|dem)\b
     å (?:hans|hennes|deras|min \w+s) vägnar | på uppdrag av | i stället för mig | istället för mig
-    \binte (?:\w+ ){0,2}själv\b | någon annan | \bsjälv (?:\w+ ){1,2}(?:tyvärr )?(?:inte|ej)\b
+    \binte (?:\w+ ){0,4}själv\b | någon annan | \bsjälv (?:\w+ ){1,2}(?:tyvärr )?(?:inte|ej)\b
     \bjag själv (?:kommer|kan|deltar|är|hinner) (?:tyvärr )?inte\b
 """)
 # The writer is coming too: "anmäla mig och min kollega", "vi blir två", "Anna Svensson (jag)".
@@ -242,6 +243,9 @@ FROM = words("från")
 COLLEAGUES_FROM = phrases(r"kollegor(?:na)?[ \t]+från | kollega[ \t]+från")
 REPRESENTING = phrases(r"\bvi på | representerar | \bhär på | \bhos oss på | \bfrån oss på")
 ORG_ARTICLES = words("föreningen organisationen myndigheten företaget")
+# A correction of the organisation: "Skriv gärna Region Skåne som organisation".
+WRITE_ORG = phrases("skriv gärna | skriv | ändra till | sätt")
+AS_ORG = phrases("som (?:min )?(?:organisation|arbetsplats|arbetsgivare)")
 # Where a writer who uses no capitals says where they work: "jobbar på lantmäteriet", "vi är 2 från jobtech".
 LOWER_CASE_CUES = phrases(
     r"jobbar (?:på|vid|hos|inom) | arbetar (?:på|vid|hos|inom) | anställd (?:på|vid|hos) | från | representerar"
