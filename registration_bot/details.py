@@ -49,8 +49,9 @@ _SEATS_TOTAL = [
 _NOT_COMING = rf"(?! {either(sv.NOT_COMING, en.NOT_COMING)})"
 _PLUS_SIGN = (r"\+",)
 _I_AND = rf"\b{either(sv.I_AND, en.I_AND)} {either(sv.AND, en.AND, _PLUS_SIGN)}"
+_PLUS_DIGIT = re.compile(r"(?<![\w+])\+\s?(\d)\b")  # "+1"
 _SEATS_PLUS = [
-    re.compile(r"(?<![\w+])\+\s?(\d)\b"),
+    _PLUS_DIGIT,
     # "Vi blir en till": one more than the writer alone (the row's old count is not in the mail).
     re.compile(rf"\b{either(sv.WE, en.WE)}(?:'re| are| blir| är)? {_NUM} {either(sv.MORE, en.MORE)}\b"),
     # "myself and one more from our team", "+ en kollega".
@@ -83,13 +84,13 @@ def _number(token: str) -> int | None:
 
 
 _OWN_REGISTRATIONS = re.compile(either(sv.OWN_REGISTRATIONS, en.OWN_REGISTRATIONS))
-_PLUS_SIGN_MATCH = re.compile(r"(?<![\w+])\+\s?\d\b")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n")
 
 
 def seats(text: str) -> Found[int | None]:
     """How many people the writer's own row counts, themselves included."""
     # "Vi är två till som också vill komma, men de skickar egna anmälningar": not on this row.
-    text = "\n".join(s for s in re.split(r"(?<=[.!?])\s+|\n", text) if not _OWN_REGISTRATIONS.search(fold(s)))
+    text = "\n".join(s for s in _SENTENCES.split(text) if not _OWN_REGISTRATIONS.search(fold(s)))
     folded = fold(text)
     for pattern in _SEATS_TOTAL:
         match = pattern.search(folded)
@@ -110,7 +111,7 @@ def seats(text: str) -> Found[int | None]:
                 extra += count
                 taken.append(match.span())
                 phrases.append(match.group())
-    plus = [p for p in phrases if _PLUS_SIGN_MATCH.fullmatch(p)]
+    plus = [p for p in phrases if _PLUS_DIGIT.fullmatch(p)]
     if plus and len(plus) < len(phrases):
         # "+1 — I'm bringing my partner": the partner is the +1, not one more.
         signed = sum(_number(p.lstrip("+ ")) or 0 for p in plus)
@@ -136,8 +137,7 @@ def seats_beside(text: str, extra: tuple[Guest, ...]) -> Found[int | None]:
     is one more seat on the writer's row.
     """
     addresses = [guest.email for guest in extra]
-    sentences = re.split(r"(?<=[.!?])\s+|\n", text)
-    own_text = "\n".join(part for part in sentences if not any(a in part.lower() for a in addresses))
+    own_text = "\n".join(part for part in _SENTENCES.split(text) if not any(a in part.lower() for a in addresses))
     found = seats(own_text)
     if not found.value or found.value <= 1:
         return found

@@ -189,9 +189,6 @@ def classify_intent(mail: InboundMail) -> Found[Intent]:
     """The intent of the writer's own words, with a confidence and the rule that fired."""
     if privacy := privacy_request(mail):
         return privacy
-    if not mail.text.strip() and mail.subject.strip() and not is_reply(mail.subject):
-        # Everything in the subject, nothing in the body: "Sign me up - 2 seats, one vegan".
-        mail = mail.model_copy(update={"text": mail.subject})
     parts = sentences(mail.text)
     subject = _words(mail.subject)
     quoted = mail.quoted[:2000]
