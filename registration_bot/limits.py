@@ -100,11 +100,11 @@ class Limits:
         """Queue replies held only by the per-domain cap, as far as each domain's hour has room again."""
         now = now or datetime.now(UTC)
         released = 0
+        query = "SELECT id, recipient FROM outbox WHERE state = 'held' AND last_error LIKE ? ORDER BY id"
+        if self.ledger.db.execute(query, (DOMAIN_CAP + "%",)).fetchone() is None:
+            return 0  # the usual case, every cycle: no write transaction for nothing
         with self.ledger.transaction() as db:
-            rows = db.execute(
-                "SELECT id, recipient FROM outbox WHERE state = 'held' AND last_error LIKE ? ORDER BY id",
-                (DOMAIN_CAP + "%",),
-            ).fetchall()
+            rows = db.execute(query, (DOMAIN_CAP + "%",)).fetchall()
             for row in rows:
                 if self.hold_reason(db, row["recipient"], now) is not None:
                     continue

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .compose import Templates, build_message, event_values
+from .compose import PLACEHOLDERS, Templates, build_message, event_values
 from .ledger import Ledger, now_iso
 from .limits import Limits
 from .models import Action, Decision, Details, InboundMail, MessageState
@@ -147,23 +147,12 @@ class Recorder:
         rendered = self.registry.templates.render(
             kind,
             language,
-            event_values(self.settings, language)
+            # No registration: every placeholder about one is empty (PLACEHOLDERS, as the templates were checked).
+            dict.fromkeys(PLACEHOLDERS - {"privacy_notice"}, "")
+            | event_values(self.settings, language)
             | {
                 "name": echo_name(details.name) or details.email,
                 "first_name": (echo_name(details.name).split() or [details.email])[0],
-            }
-            | {
-                key: ""
-                for key in (
-                    "seats",
-                    "diet",
-                    "organisation",
-                    "registration_id",
-                    "waitlist_position",
-                    "inviter",
-                    "original_subject",
-                    "invited",
-                )
             }
             | extra,
         )
