@@ -42,6 +42,14 @@ def labels(data: Path) -> dict[str, dict]:
     return json.loads((data / "labels.json").read_text("utf-8"))
 
 
+def test_a_blind_set_polled_through_the_cli(polled, labels) -> None:
+    """One poll per set, then every check on it (a poll of 100 mails is the costly part); the second poll last."""
+    people_get_one_row_and_one_confirmation_and_nobody_else_gets_one(polled, labels)
+    questions_and_strangers_cancelling_are_on_the_review_sheet(polled, labels)
+    stated_organisations_are_in_the_workbook(polled, labels)
+    every_message_ends_in_one_recorded_state_and_a_second_poll_adds_nothing(polled, labels)
+
+
 @pytest.fixture
 def polled(tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink, data: Path, labels: dict[str, dict]):
     bot = Bot.create(tmp_path / "bot", dovecot, smtp_sink)
@@ -51,7 +59,7 @@ def polled(tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink, data: Path, la
     return bot, appended
 
 
-def test_every_message_ends_in_one_recorded_state_and_a_second_poll_adds_nothing(polled, labels) -> None:
+def every_message_ends_in_one_recorded_state_and_a_second_poll_adds_nothing(polled, labels) -> None:
     bot, appended = polled
     info = bot.status()
     assert appended == len(labels) == info["messages_total"] == sum(info["messages"].values())
@@ -69,7 +77,7 @@ def test_every_message_ends_in_one_recorded_state_and_a_second_poll_adds_nothing
     assert bot.folders()["INBOX"] == []
 
 
-def test_people_get_one_row_and_one_confirmation_and_nobody_else_gets_one(polled, labels) -> None:
+def people_get_one_row_and_one_confirmation_and_nobody_else_gets_one(polled, labels) -> None:
     bot, _ = polled
     rows = bot.workbook().by_email()
     sent = bot.sent()
@@ -117,7 +125,7 @@ def test_people_get_one_row_and_one_confirmation_and_nobody_else_gets_one(polled
     )
 
 
-def test_questions_and_strangers_cancelling_are_on_the_review_sheet(polled, labels) -> None:
+def questions_and_strangers_cancelling_are_on_the_review_sheet(polled, labels) -> None:
     bot, _ = polled
     review = " ".join(str(row.get("Avsändare", "")) for row in bot.workbook().review).lower()
     senders = Counter(label["email"] for label in labels.values())
@@ -129,7 +137,7 @@ def test_questions_and_strangers_cancelling_are_on_the_review_sheet(polled, labe
             assert label["email"] in review, f"{name}: a {label['intent']} is not on the review sheet"
 
 
-def test_stated_organisations_are_in_the_workbook(polled, labels) -> None:
+def stated_organisations_are_in_the_workbook(polled, labels) -> None:
     bot, _ = polled
     rows = bot.workbook().by_email()
     stated = [
